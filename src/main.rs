@@ -1,1 +1,7 @@
-fn main(){}
+//! The `marsad` binary: parse the command line, hand it to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    marsad::cli::run(marsad::cli::Cli::parse())
+}

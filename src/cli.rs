@@ -1,0 +1,337 @@
+//! The command line: argument definitions and the commands. This is the
+//! binary's edge, so errors are `anyhow` here and typed everywhere else.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::pipeline::{self, Context, Selection, SourceReport, Status};
+
+/// marsad: Libya security news in Arabic, English and French, as one clean Atom feed.
+#[derive(Debug, Parser)]
+#[command(name = "marsad", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "MARSAD_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Log filter (tracing's syntax, e.g. `info` or `marsad=debug`); RUST_LOG also works.
+    #[arg(long, global = true, env = "MARSAD_LOG")]
+    pub log: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the configuration is.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Path of feeds.toml.
+    #[arg(long, short, env = "MARSAD_CONFIG", default_value = "feeds.toml")]
+    pub config: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll every source on its schedule and serve the feed until SIGINT/SIGTERM.
+    Run(ConfigArg),
+    /// One pass over the sources that are due (or one source), write the output file, print a summary.
+    Poll {
+        #[command(flatten)]
+        /// Configuration.
+        config: ConfigArg,
+        /// Poll only this source (by name), even if it is not due.
+        #[arg(long)]
+        source: Option<String>,
+        /// Poll every enabled source, even those not due (backoff, Retry-After).
+        #[arg(long, conflicts_with = "source")]
+        all: bool,
+    },
+    /// Serve the published feed from the database only (no polling).
+    Serve(ConfigArg),
+    /// Validate the configuration; report every problem with its line and key.
+    Check(ConfigArg),
+    /// Print every stored article as JSON Lines.
+    Export {
+        #[command(flatten)]
+        /// Configuration.
+        config: ConfigArg,
+        /// Only articles published (or first seen) on or after this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Show the whole pipeline offline: serve fixtures on loopback, run one pass, serve the feed.
+    Demo {
+        /// Folder of feed fixtures (default: ./fixtures/feeds, else the source tree's).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Address for the output feed (falls back to a free port if taken).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Exit after the pass instead of serving until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.log_format, cli.log.as_deref(), matches!(cli.command, Command::Export { .. } | Command::Check(_)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, filter: Option<&str>, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet { "warn" } else { "info" };
+    let filter = filter
+        .map(EnvFilter::new)
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn load(config: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(config)?)
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(c) => {
+            let config = load(&c.config)?;
+            let token = shutdown_on_signal();
+            crate::daemon::run(config, token).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(c) => {
+            let config = load(&c.config)?;
+            crate::daemon::serve_only(config, shutdown_on_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Poll { config, source, all } => {
+            let config = load(&config.config)?;
+            let selection = match (&source, all) {
+                (Some(name), _) => Selection::One(name),
+                (None, true) => Selection::All,
+                (None, false) => Selection::Due,
+            };
+            let ctx = Context::new(config)?;
+            let reports = pipeline::poll_sources(&ctx, selection).await?;
+            let rendered = ctx.publisher().refresh(true).await?;
+            print_summary(&reports);
+            match &ctx.config.output.file {
+                Some(f) => println!("\n{} entries published to {}", rendered.entries, f.display()),
+                None => println!("\n{} entries published (no [output] file configured)", rendered.entries),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(c) => check(&c.config),
+        Command::Export { config, since } => {
+            let config = load(&config.config)?;
+            let since = since.as_deref().map(parse_since).transpose()?;
+            let store = crate::store::Store::open(&config.service.database)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            store.for_each_article(since, |a| {
+                let line = crate::publish::export_json(&a);
+                writeln!(out, "{line}")
+            })?;
+            out.flush().ok();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { fixtures, listen, once } => demo(fixtures, listen, once).await,
+    }
+}
+
+fn check(path: &Path) -> anyhow::Result<ExitCode> {
+    match Config::load(path) {
+        Ok(config) => {
+            let enabled = config.enabled_sources().count();
+            println!(
+                "{}: OK ({} sources, {} enabled; database {}; listen {})",
+                path.display(),
+                config.sources.len(),
+                enabled,
+                config.service.database.display(),
+                config.service.listen
+            );
+            for s in &config.sources {
+                println!(
+                    "  {:<40} {:>4}  {}{}",
+                    s.name,
+                    s.lang.as_deref().unwrap_or("-"),
+                    s.url,
+                    if s.enabled { "" } else { "  (disabled)" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ crate::config::ConfigError::Invalid { .. }) => {
+            eprintln!("{e}");
+            eprintln!("fix the lines above and run `marsad check` again");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn parse_since(s: &str) -> anyhow::Result<i64> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(d.timestamp());
+    }
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("--since {s:?}: write a date as YYYY-MM-DD or RFC 3339 (2026-11-20T00:00:00Z)"))?;
+    Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp()).unwrap_or(0))
+}
+
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested");
+        t.cancel();
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn fmt_time(ts: Option<i64>) -> String {
+    ts.and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0))
+        .map(|d| d.format("%H:%M UTC").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Prints the per-source summary table.
+pub fn print_summary(reports: &[SourceReport]) {
+    let width = reports.iter().map(|r| r.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
+    println!("{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  problem", "source", "status", "fetched", "new", "updated", "errors", "next");
+    let (mut fetched, mut new, mut updated, mut errors) = (0, 0, 0, 0);
+    for r in reports {
+        let status = match r.status {
+            Status::Ok => "ok",
+            Status::NotModified => "not modified",
+            Status::Failed => "FAILED",
+            Status::Disabled => "disabled",
+            Status::NotDue => "not due",
+        };
+        let errs = usize::from(r.error.is_some() && matches!(r.status, Status::Failed | Status::Disabled));
+        let problem = r.error.clone().or_else(|| r.warnings.first().map(|w| format!("warning: {w}"))).unwrap_or_default();
+        let name: String = r.name.chars().take(width).collect();
+        println!(
+            "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  {}",
+            name, status, r.fetched, r.new, r.updated, errs, fmt_time(r.next_poll), problem
+        );
+        fetched += r.fetched;
+        new += r.new;
+        updated += r.updated;
+        errors += errs;
+    }
+    println!("{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}", "total", "", fetched, new, updated, errors);
+}
+
+fn find_fixtures(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = given {
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        bail!("fixtures folder {} does not exist", dir.display());
+    }
+    for candidate in [PathBuf::from("fixtures/feeds"), Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds")] {
+        if candidate.is_dir() {
+            return Ok(candidate);
+        }
+    }
+    bail!("no fixtures found; run `marsad demo` from the repository root or pass --fixtures DIR")
+}
+
+async fn demo(fixtures: Option<PathBuf>, listen: std::net::SocketAddr, once: bool) -> anyhow::Result<ExitCode> {
+    let dir = find_fixtures(fixtures)?;
+    // The fixture server serves the folder above feeds/ so article pages can sit beside the feeds.
+    let root = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.clone());
+    let server = crate::demo::serve_fixtures(&root).await.context("cannot start the fixture server")?;
+    let files = crate::demo::feed_files(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let work = std::env::temp_dir().join(format!("marsad-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    // Use the requested port when free, else any free one.
+    let listen = match std::net::TcpListener::bind(listen) {
+        Ok(l) => l.local_addr().unwrap_or(listen),
+        Err(_) => std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    };
+    let config_path = crate::demo::write_demo_config(&work, &server.base(), &files, listen)?;
+    println!("fixtures served at {} ({} feeds from {})", server.base(), files.len(), dir.display());
+    println!("configuration: {}\n", config_path.display());
+    let config = Config::load(&config_path)?;
+    let ctx = Context::new(config.clone())?;
+    let reports = pipeline::poll_sources(&ctx, Selection::All).await?;
+    let publisher = ctx.publisher();
+    let rendered = publisher.refresh(true).await?;
+    print_summary(&reports);
+    if let Some(file) = &ctx.config.output.file {
+        println!("\nAtom feed ({} entries): {}", rendered.entries, file.display());
+        println!("RSS feed: {}", crate::publish::rss_path(file).display());
+    }
+    if once {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = crate::publish::bind(listen).await?;
+    let bound = listener.local_addr().context("cannot read the bound address")?;
+    println!("\nserving http://{bound}/feed.atom and http://{bound}/feed.rss; press Ctrl-C to stop");
+    let token = shutdown_on_signal();
+    crate::publish::serve(publisher, listener, async move { token.cancelled().await })
+        .await
+        .context("HTTP server failed")?;
+    drop(server);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,393 @@
+//! One pass over a source: fetch → parse → process → store, and the schedule
+//! that follows from its outcome (interval, exponential backoff with jitter,
+//! `Retry-After`, 410 Gone).
+//!
+//! [`process_entries`] is the seam where full-text extraction, deduplication
+//! and curation plug in: it turns feed entries into the articles to store.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, Source};
+use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators};
+use crate::parse::{self, FeedEntry};
+use crate::publish::{FeedMeta, Publisher};
+use crate::store::{NewArticle, Store, StoreError};
+use crate::text;
+
+/// Everything a pass needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The HTTP client.
+    pub fetcher: Fetcher,
+    /// The database.
+    pub store: Store,
+}
+
+/// Why a context could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The database could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// `--source` named no configured source.
+    #[error("no source named {0:?} in the configuration; `marsad check` lists them")]
+    NoSuchSource(String),
+}
+
+impl Context {
+    /// Opens the database, registers the configured sources and builds the client.
+    pub fn new(config: Config) -> Result<Context, PipelineError> {
+        let store = Store::open(&config.service.database)?;
+        store.sync_sources(config.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+        let s = &config.service;
+        let fetcher = Fetcher::new(FetchOptions {
+            user_agent: s.user_agent.clone(),
+            timeout: s.timeout,
+            connect_timeout: s.connect_timeout,
+            max_body: s.max_body,
+            concurrency: s.concurrency,
+            per_host: s.per_host,
+            allow_private_networks: s.allow_private_networks,
+        })?;
+        Ok(Context {
+            config: Arc::new(config),
+            fetcher,
+            store,
+        })
+    }
+
+    /// A publisher for this configuration's output.
+    pub fn publisher(&self) -> Publisher {
+        Publisher::new(self.store.clone(), feed_meta(&self.config), self.config.output.file.clone())
+    }
+}
+
+/// What the published feed says about itself, from `[output]` and `[service]`.
+pub fn feed_meta(config: &Config) -> FeedMeta {
+    let o = &config.output;
+    let self_url = match &o.base_url {
+        Some(base) => base.join("feed.atom").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
+        None => format!("http://{}/feed.atom", config.service.listen),
+    };
+    FeedMeta {
+        title: o.title.clone(),
+        subtitle: o.subtitle.clone(),
+        self_url,
+        max_entries: o.max_entries,
+    }
+}
+
+/// How a source's pass ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Fetched and parsed.
+    Ok,
+    /// `304 Not Modified`.
+    NotModified,
+    /// Fetching or parsing failed; the source backs off.
+    Failed,
+    /// Not polled: disabled in feeds.toml or by a 410.
+    Disabled,
+    /// Not polled: not due yet (backoff or schedule).
+    NotDue,
+}
+
+/// The outcome of one source's pass, for the summary table and logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// Source name.
+    pub name: String,
+    /// Outcome.
+    pub status: Status,
+    /// Entries in the feed.
+    pub fetched: usize,
+    /// New entries stored.
+    pub new: usize,
+    /// Entries whose text changed.
+    pub updated: usize,
+    /// The error, if any.
+    pub error: Option<String>,
+    /// Warnings about the input.
+    pub warnings: Vec<String>,
+    /// Unix time of the next poll.
+    pub next_poll: Option<i64>,
+}
+
+impl SourceReport {
+    fn new(name: &str, status: Status) -> SourceReport {
+        SourceReport {
+            name: name.to_string(),
+            status,
+            fetched: 0,
+            new: 0,
+            updated: 0,
+            error: None,
+            warnings: Vec::new(),
+            next_poll: None,
+        }
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Delay before the next attempt after `failures` failures in a row:
+/// `interval × 2^(failures-1)`, capped at `cap`, ±20 % jitter, and never
+/// shorter than the server's `Retry-After`.
+pub fn backoff(interval: Duration, failures: u32, cap: Duration, retry_after: Option<Duration>) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let base = interval.saturating_mul(1u32 << exp).min(cap);
+    let jitter = 0.8 + fastrand::f64() * 0.4;
+    let delay = base.mul_f64(jitter).min(cap);
+    match retry_after {
+        Some(ra) => delay.max(ra.min(Duration::from_secs(7 * 86_400))),
+        None => delay,
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
+}
+
+/// Turns parsed entries into articles to store. This is the processing seam:
+/// full-text extraction, deduplication and curation are added here.
+pub fn process_entries(entries: Vec<FeedEntry>, feed_lang: Option<&str>, source: &Source) -> Vec<NewArticle> {
+    let mut seen = HashSet::new();
+    entries
+        .into_iter()
+        .map(|e| {
+            let body_html = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+            let body_text = text::html_to_text(body_html);
+            let hash_input = format!(
+                "{}\u{1f}{}\u{1f}{}",
+                e.title,
+                e.summary.as_deref().unwrap_or(""),
+                e.content.as_deref().unwrap_or("")
+            );
+            let content_hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(hash_input.as_bytes()));
+            // Identity: GUID, else link, else the content itself; a GUID repeated
+            // inside one feed falls back to the link so entries are not merged.
+            let mut key = match (&e.guid, &e.link) {
+                (Some(g), _) => format!("guid:{g}"),
+                (None, Some(l)) => format!("link:{l}"),
+                (None, None) => format!("hash:{content_hash}"),
+            };
+            if !seen.insert(key.clone()) {
+                key = match &e.link {
+                    Some(l) if seen.insert(format!("link:{l}")) => format!("link:{l}"),
+                    _ => format!("hash:{content_hash}"),
+                };
+                seen.insert(key.clone());
+            }
+            let guessed = text::guess_lang(&format!("{} {}", e.title, body_text));
+            let declared = e.lang.as_deref().or(feed_lang).or(source.lang.as_deref());
+            let lang = match (declared, guessed) {
+                (Some(d), Some(g)) if crate::publish::is_rtl(d) == crate::publish::is_rtl(g) => Some(d.to_string()),
+                (_, Some(g)) => Some(g.to_string()),
+                (Some(d), None) => Some(d.to_string()),
+                (None, None) => None,
+            };
+            NewArticle {
+                entry_key: key,
+                guid: e.guid,
+                url: e.link,
+                title: e.title,
+                summary: e.summary,
+                content: e.content,
+                author: (!e.authors.is_empty()).then(|| e.authors.join(", ")),
+                categories: e.categories,
+                lang,
+                published: e.published.map(|d| d.timestamp()),
+                updated: e.updated.map(|d| d.timestamp()),
+                content_hash,
+                text: body_text,
+            }
+        })
+        .collect()
+}
+
+/// Polls one source now and stores the outcome.
+pub async fn poll_source(ctx: &Context, source: &Source) -> SourceReport {
+    use tracing::Instrument;
+    let span = tracing::info_span!("source", name = %source.name);
+    poll_source_inner(ctx, source).instrument(span).await
+}
+
+async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
+    let mut report = SourceReport::new(&source.name, Status::Ok);
+    let state = match ctx.store.source_state(&source.name) {
+        Ok(s) => s,
+        Err(e) => {
+            report.status = Status::Failed;
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let cap = ctx.config.service.max_backoff;
+    let result = ctx.fetcher.get(&source.url, &validators).await;
+    let store = ctx.store.clone();
+    let name = source.name.clone();
+    let failure = |report: &mut SourceReport, error: String, retry_after: Option<Duration>, gone: bool| {
+        let failures = state.consecutive_failures + 1;
+        let next = now() + secs(backoff(source.interval, failures, cap, retry_after));
+        let disable = gone.then(|| format!("the server answered 410 Gone on {}; fix or remove the url in feeds.toml", chrono::Utc::now().format("%Y-%m-%d")));
+        if let Err(e) = store.record_failure(&name, &error, next, disable.as_deref()) {
+            report.warnings.push(format!("could not record the failure: {e}"));
+        }
+        report.status = if gone { Status::Disabled } else { Status::Failed };
+        report.error = Some(error);
+        report.next_poll = Some(next);
+    };
+    match result {
+        Ok(Fetched::NotModified) => {
+            report.status = Status::NotModified;
+            let next = now() + secs(source.interval);
+            report.next_poll = Some(next);
+            if let Err(e) = ctx.store.record_not_modified(&source.name, next) {
+                report.status = Status::Failed;
+                report.error = Some(e.to_string());
+            }
+        }
+        Ok(Fetched::Body(page)) => {
+            if let Some(to) = &page.moved_permanently {
+                tracing::warn!(from = %source.url, to = %to, "feed moved permanently; update its url in feeds.toml");
+                report.warnings.push(format!("moved permanently to {to}; update the url in feeds.toml"));
+            }
+            let parsed = parse::parse_feed(&page.body, page.content_type.as_deref(), Some(&page.url), None);
+            match parsed {
+                Ok(feed) => {
+                    report.fetched = feed.entries.len();
+                    report.warnings.extend(feed.warnings.iter().cloned());
+                    let articles = process_entries(feed.entries, feed.lang.as_deref(), source);
+                    let next = now() + secs(source.interval);
+                    let stored = ctx.store.record_success(
+                        &source.name,
+                        (page.validators.etag.as_deref(), page.validators.last_modified.as_deref()),
+                        feed.title.as_deref(),
+                        page.moved_permanently.as_ref().map(|u| u.as_str()),
+                        &articles,
+                        next,
+                    );
+                    match stored {
+                        Ok(s) => {
+                            report.new = s.new;
+                            report.updated = s.updated;
+                            report.next_poll = Some(next);
+                        }
+                        Err(e) => {
+                            report.status = Status::Failed;
+                            report.error = Some(e.to_string());
+                        }
+                    }
+                }
+                Err(e) => failure(&mut report, e.to_string(), None, false),
+            }
+        }
+        Err(e) => failure(&mut report, e.to_string(), e.retry_after(), e.is_gone()),
+    }
+    match report.status {
+        Status::Ok | Status::NotModified => tracing::info!(
+            status = ?report.status, fetched = report.fetched, new = report.new, updated = report.updated,
+            warnings = report.warnings.len(), "polled"
+        ),
+        _ => tracing::warn!(status = ?report.status, error = report.error.as_deref().unwrap_or(""), url = %source.url, "poll failed"),
+    }
+    for w in &report.warnings {
+        tracing::warn!(warning = %w, "input problem");
+    }
+    report
+}
+
+/// Which sources a pass covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection<'a> {
+    /// Every enabled source that is due.
+    Due,
+    /// Every enabled source, due or not.
+    All,
+    /// One source by name, even if not due.
+    One(&'a str),
+}
+
+/// Polls the selected sources concurrently (within the fetcher's limits) and
+/// returns one report per configured source, in configuration order.
+pub async fn poll_sources(ctx: &Context, selection: Selection<'_>) -> Result<Vec<SourceReport>, PipelineError> {
+    if let Selection::One(name) = selection {
+        if !ctx.config.sources.iter().any(|s| s.name == name) {
+            return Err(PipelineError::NoSuchSource(name.to_string()));
+        }
+    }
+    let states = ctx.store.source_states()?;
+    let t = now();
+    let mut tasks = JoinSet::new();
+    let mut reports: Vec<Option<SourceReport>> = vec![None; ctx.config.sources.len()];
+    for (i, source) in ctx.config.sources.iter().enumerate() {
+        let state = states.iter().find(|s| s.name == source.name);
+        let chosen = match selection {
+            Selection::One(name) => name == source.name,
+            Selection::All | Selection::Due => true,
+        };
+        if !chosen {
+            continue;
+        }
+        if !source.enabled || state.is_some_and(|s| s.disabled_reason.is_some()) {
+            let mut r = SourceReport::new(&source.name, Status::Disabled);
+            r.error = state.and_then(|s| s.disabled_reason.clone()).or(Some("enabled = false in feeds.toml".into()));
+            reports[i] = Some(r);
+            continue;
+        }
+        let next = state.and_then(|s| s.next_poll);
+        if selection == Selection::Due && next.is_some_and(|n| n > t) {
+            let mut r = SourceReport::new(&source.name, Status::NotDue);
+            r.next_poll = next;
+            r.error = state.and_then(|s| s.last_error.clone());
+            reports[i] = Some(r);
+            continue;
+        }
+        let ctx = ctx.clone();
+        let source = source.clone();
+        tasks.spawn(async move { (i, poll_source(&ctx, &source).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, report)) => reports[i] = Some(report),
+            Err(e) => tracing::error!(error = %e, "a poll task failed"),
+        }
+    }
+    Ok(reports.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let i = Duration::from_secs(600);
+        let cap = Duration::from_secs(6 * 3600);
+        let first = backoff(i, 1, cap, None);
+        assert!(first >= Duration::from_secs(480) && first <= Duration::from_secs(720), "{first:?}");
+        let fourth = backoff(i, 4, cap, None);
+        assert!(fourth >= Duration::from_secs(3840) && fourth <= Duration::from_secs(5760), "{fourth:?}");
+        for n in [10, 30, u32::MAX] {
+            assert!(backoff(i, n, cap, None) <= cap);
+        }
+        assert_eq!(backoff(i, 1, cap, Some(Duration::from_secs(7200))), Duration::from_secs(7200));
+    }
+}
