@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
@@ -74,6 +74,9 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Measure marsad on a public corpus and print the figures.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Show the whole pipeline offline: serve fixtures on loopback, run one pass, serve the feed.
     Demo {
         /// Folder of feed fixtures (default: ./fixtures/feeds, else the source tree's).
@@ -88,10 +91,31 @@ pub enum Command {
     },
 }
 
+/// Evaluations.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Feed parsing against feedparser's conformance suite and feed-rs's fixtures.
+    Feeds {
+        /// Folder holding `feedparser/` and `feed-rs/` (e.g. ../shared/corpora/feeds).
+        #[arg(long, default_value = "../shared/corpora/feeds")]
+        corpus: PathBuf,
+        /// Also list every failed check.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    init_logging(cli.log_format, cli.log.as_deref(), matches!(cli.command, Command::Export { .. } | Command::Check(_)));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    init_logging(
+        cli.log_format,
+        cli.log.as_deref(),
+        matches!(cli.command, Command::Export { .. } | Command::Check(_) | Command::Eval(_)),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -114,7 +138,9 @@ fn init_logging(format: LogFormat, filter: Option<&str>, quiet: bool) {
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -138,7 +164,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             crate::daemon::serve_only(config, shutdown_on_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Poll { config, source, all } => {
+        Command::Poll {
+            config,
+            source,
+            all,
+        } => {
             let config = load(&config.config)?;
             let selection = match (&source, all) {
                 (Some(name), _) => Selection::One(name),
@@ -150,8 +180,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let rendered = ctx.publisher().refresh(true).await?;
             print_summary(&reports);
             match &ctx.config.output.file {
-                Some(f) => println!("\n{} entries published to {}", rendered.entries, f.display()),
-                None => println!("\n{} entries published (no [output] file configured)", rendered.entries),
+                Some(f) => println!(
+                    "\n{} entries published to {}",
+                    rendered.entries,
+                    f.display()
+                ),
+                None => println!(
+                    "\n{} entries published (no [output] file configured)",
+                    rendered.entries
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -169,7 +206,27 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             out.flush().ok();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { fixtures, listen, once } => demo(fixtures, listen, once).await,
+        Command::Demo {
+            fixtures,
+            listen,
+            once,
+        } => demo(fixtures, listen, once).await,
+        Command::Eval(EvalCommand::Feeds { corpus, verbose }) => {
+            if !corpus.join("feedparser").is_dir() {
+                bail!("{} has no feedparser/ folder; pass --corpus PATH/TO/corpora/feeds", corpus.display());
+            }
+            let report = tokio::task::spawn_blocking(move || crate::eval::feeds(&corpus)).await?;
+            println!("{report}");
+            if verbose {
+                for m in &report.misses {
+                    println!("miss: {m}");
+                }
+            }
+            for p in &report.panics {
+                println!("PANIC (caught): {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -209,9 +266,13 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(d.timestamp());
     }
-    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .with_context(|| format!("--since {s:?}: write a date as YYYY-MM-DD or RFC 3339 (2026-11-20T00:00:00Z)"))?;
-    Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp()).unwrap_or(0))
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+        format!("--since {s:?}: write a date as YYYY-MM-DD or RFC 3339 (2026-11-20T00:00:00Z)")
+    })?;
+    Ok(date
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp())
+        .unwrap_or(0))
 }
 
 fn shutdown_on_signal() -> CancellationToken {
@@ -228,7 +289,7 @@ fn shutdown_on_signal() -> CancellationToken {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {
@@ -255,8 +316,16 @@ fn fmt_time(ts: Option<i64>) -> String {
 
 /// Prints the per-source summary table.
 pub fn print_summary(reports: &[SourceReport]) {
-    let width = reports.iter().map(|r| r.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
-    println!("{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  problem", "source", "status", "fetched", "new", "updated", "errors", "next");
+    let width = reports
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 40);
+    println!(
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  problem",
+        "source", "status", "fetched", "new", "updated", "errors", "next"
+    );
     let (mut fetched, mut new, mut updated, mut errors) = (0, 0, 0, 0);
     for r in reports {
         let status = match r.status {
@@ -266,19 +335,34 @@ pub fn print_summary(reports: &[SourceReport]) {
             Status::Disabled => "disabled",
             Status::NotDue => "not due",
         };
-        let errs = usize::from(r.error.is_some() && matches!(r.status, Status::Failed | Status::Disabled));
-        let problem = r.error.clone().or_else(|| r.warnings.first().map(|w| format!("warning: {w}"))).unwrap_or_default();
+        let errs =
+            usize::from(r.error.is_some() && matches!(r.status, Status::Failed | Status::Disabled));
+        let problem = r
+            .error
+            .clone()
+            .or_else(|| r.warnings.first().map(|w| format!("warning: {w}")))
+            .unwrap_or_default();
         let name: String = r.name.chars().take(width).collect();
         println!(
             "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  {}",
-            name, status, r.fetched, r.new, r.updated, errs, fmt_time(r.next_poll), problem
+            name,
+            status,
+            r.fetched,
+            r.new,
+            r.updated,
+            errs,
+            fmt_time(r.next_poll),
+            problem
         );
         fetched += r.fetched;
         new += r.new;
         updated += r.updated;
         errors += errs;
     }
-    println!("{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}", "total", "", fetched, new, updated, errors);
+    println!(
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}",
+        "total", "", fetched, new, updated, errors
+    );
 }
 
 fn find_fixtures(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -288,7 +372,10 @@ fn find_fixtures(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         }
         bail!("fixtures folder {} does not exist", dir.display());
     }
-    for candidate in [PathBuf::from("fixtures/feeds"), Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds")] {
+    for candidate in [
+        PathBuf::from("fixtures/feeds"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds"),
+    ] {
         if candidate.is_dir() {
             return Ok(candidate);
         }
@@ -296,12 +383,22 @@ fn find_fixtures(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     bail!("no fixtures found; run `marsad demo` from the repository root or pass --fixtures DIR")
 }
 
-async fn demo(fixtures: Option<PathBuf>, listen: std::net::SocketAddr, once: bool) -> anyhow::Result<ExitCode> {
+async fn demo(
+    fixtures: Option<PathBuf>,
+    listen: std::net::SocketAddr,
+    once: bool,
+) -> anyhow::Result<ExitCode> {
     let dir = find_fixtures(fixtures)?;
     // The fixture server serves the folder above feeds/ so article pages can sit beside the feeds.
-    let root = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.clone());
-    let server = crate::demo::serve_fixtures(&root).await.context("cannot start the fixture server")?;
-    let files = crate::demo::feed_files(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let root = dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.clone());
+    let server = crate::demo::serve_fixtures(&root)
+        .await
+        .context("cannot start the fixture server")?;
+    let files =
+        crate::demo::feed_files(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
     let work = std::env::temp_dir().join(format!("marsad-demo-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     // Use the requested port when free, else any free one.
@@ -310,7 +407,12 @@ async fn demo(fixtures: Option<PathBuf>, listen: std::net::SocketAddr, once: boo
         Err(_) => std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     };
     let config_path = crate::demo::write_demo_config(&work, &server.base(), &files, listen)?;
-    println!("fixtures served at {} ({} feeds from {})", server.base(), files.len(), dir.display());
+    println!(
+        "fixtures served at {} ({} feeds from {})",
+        server.base(),
+        files.len(),
+        dir.display()
+    );
     println!("configuration: {}\n", config_path.display());
     let config = Config::load(&config_path)?;
     let ctx = Context::new(config.clone())?;
@@ -319,15 +421,23 @@ async fn demo(fixtures: Option<PathBuf>, listen: std::net::SocketAddr, once: boo
     let rendered = publisher.refresh(true).await?;
     print_summary(&reports);
     if let Some(file) = &ctx.config.output.file {
-        println!("\nAtom feed ({} entries): {}", rendered.entries, file.display());
+        println!(
+            "\nAtom feed ({} entries): {}",
+            rendered.entries,
+            file.display()
+        );
         println!("RSS feed: {}", crate::publish::rss_path(file).display());
     }
     if once {
         return Ok(ExitCode::SUCCESS);
     }
     let listener = crate::publish::bind(listen).await?;
-    let bound = listener.local_addr().context("cannot read the bound address")?;
-    println!("\nserving http://{bound}/feed.atom and http://{bound}/feed.rss; press Ctrl-C to stop");
+    let bound = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    println!(
+        "\nserving http://{bound}/feed.atom and http://{bound}/feed.rss; press Ctrl-C to stop"
+    );
     let token = shutdown_on_signal();
     crate::publish::serve(publisher, listener, async move { token.cancelled().await })
         .await

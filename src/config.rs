@@ -109,9 +109,7 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error(
-        "cannot read configuration {path}: {source} (pass --config PATH or set MARSAD_CONFIG)"
-    )]
+    #[error("cannot read configuration {path}: {source} (pass --config PATH or set MARSAD_CONFIG)")]
     Read {
         /// The path tried.
         path: PathBuf,
@@ -196,7 +194,11 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     fn line(&self, offset: usize) -> usize {
         let end = offset.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     /// The key written on the line holding `offset` (`key = value`), if any.
@@ -290,7 +292,12 @@ impl Validator<'_> {
         });
     }
 
-    fn duration(&mut self, value: Option<&Spanned<String>>, key: &str, default: Duration) -> Duration {
+    fn duration(
+        &mut self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+        default: Duration,
+    ) -> Duration {
         let Some(value) = value else { return default };
         match parse_duration(value.get_ref()) {
             Ok(d) if d.is_zero() => {
@@ -310,7 +317,11 @@ impl Validator<'_> {
         match usize::try_from(*value.get_ref()) {
             Ok(n) if n > 0 => n,
             _ => {
-                self.problem(value, key, format!("must be a whole number above 0, not {}", value.get_ref()));
+                self.problem(
+                    value,
+                    key,
+                    format!("must be a whole number above 0, not {}", value.get_ref()),
+                );
                 default
             }
         }
@@ -334,7 +345,14 @@ impl Validator<'_> {
             Some(l) => match l.get_ref().parse::<SocketAddr>() {
                 Ok(a) => a,
                 Err(_) => {
-                    self.problem(l, "listen", format!("{:?} is not an address:port such as \"127.0.0.1:8080\"", l.get_ref()));
+                    self.problem(
+                        l,
+                        "listen",
+                        format!(
+                            "{:?} is not an address:port such as \"127.0.0.1:8080\"",
+                            l.get_ref()
+                        ),
+                    );
                     SocketAddr::from(([127, 0, 0, 1], 8080))
                 }
             },
@@ -348,8 +366,11 @@ impl Validator<'_> {
             Some(ua) => ua.get_ref().clone(),
             None => DEFAULT_USER_AGENT.to_string(),
         };
-        let default_interval =
-            self.duration(s.default_interval.as_ref(), "default_interval", Duration::from_secs(15 * 60));
+        let default_interval = self.duration(
+            s.default_interval.as_ref(),
+            "default_interval",
+            Duration::from_secs(15 * 60),
+        );
         let max_body = match &s.max_body {
             Some(m) => match parse_size(m.get_ref()) {
                 Ok(0) => {
@@ -374,8 +395,16 @@ impl Validator<'_> {
             concurrency: self.count(s.concurrency.as_ref(), "concurrency", 8),
             per_host: self.count(s.per_host.as_ref(), "per_host", 2),
             timeout: self.duration(s.timeout.as_ref(), "timeout", Duration::from_secs(30)),
-            connect_timeout: self.duration(s.connect_timeout.as_ref(), "connect_timeout", Duration::from_secs(10)),
-            max_backoff: self.duration(s.max_backoff.as_ref(), "max_backoff", Duration::from_secs(6 * 3600)),
+            connect_timeout: self.duration(
+                s.connect_timeout.as_ref(),
+                "connect_timeout",
+                Duration::from_secs(10),
+            ),
+            max_backoff: self.duration(
+                s.max_backoff.as_ref(),
+                "max_backoff",
+                Duration::from_secs(6 * 3600),
+            ),
         };
 
         let o = raw.output.unwrap_or_default();
@@ -387,13 +416,20 @@ impl Validator<'_> {
             Some(t) => t.get_ref().trim().to_string(),
             None => "Libya security monitor".to_string(),
         };
-        let base_url = o.base_url.as_ref().and_then(|b| match Url::parse(b.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
-            _ => {
-                self.problem(b, "base_url", format!("{:?} is not an http(s) URL", b.get_ref()));
-                None
-            }
-        });
+        let base_url = o
+            .base_url
+            .as_ref()
+            .and_then(|b| match Url::parse(b.get_ref()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+                _ => {
+                    self.problem(
+                        b,
+                        "base_url",
+                        format!("{:?} is not an http(s) URL", b.get_ref()),
+                    );
+                    None
+                }
+            });
         let output = Output {
             title,
             subtitle: o.subtitle,
@@ -423,30 +459,47 @@ impl Validator<'_> {
                 }
             };
             if let Some(first) = seen.insert(name.to_lowercase(), line) {
-                let n = rs.name.as_ref().map_or(line, |n| self.lines.line(n.span().start));
+                let n = rs
+                    .name
+                    .as_ref()
+                    .map_or(line, |n| self.lines.line(n.span().start));
                 self.problems.push(Problem {
                     line: n,
                     key: "name".into(),
-                    message: format!("source name {name:?} is already used at line {first}; names must be unique"),
+                    message: format!(
+                        "source name {name:?} is already used at line {first}; names must be unique"
+                    ),
                 });
             }
             let url = match &rs.url {
-                Some(u) => match Url::parse(u.get_ref().trim()) {
-                    Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
-                    Ok(url) => {
-                        self.problem(u, "url", format!("source {name:?}: scheme {:?} is not supported; use http or https", url.scheme()));
-                        None
+                Some(u) => {
+                    match Url::parse(u.get_ref().trim()) {
+                        Ok(url)
+                            if matches!(url.scheme(), "http" | "https") && url.host().is_some() =>
+                        {
+                            Some(url)
+                        }
+                        Ok(url) => {
+                            self.problem(u, "url", format!("source {name:?}: scheme {:?} is not supported; use http or https", url.scheme()));
+                            None
+                        }
+                        Err(e) => {
+                            self.problem(
+                                u,
+                                "url",
+                                format!("source {name:?}: {:?} is not a URL ({e})", u.get_ref()),
+                            );
+                            None
+                        }
                     }
-                    Err(e) => {
-                        self.problem(u, "url", format!("source {name:?}: {:?} is not a URL ({e})", u.get_ref()));
-                        None
-                    }
-                },
+                }
                 None => {
                     self.problems.push(Problem {
                         line,
                         key: "url".into(),
-                        message: format!("source {name:?} has no url; add url = \"https://.../feed\""),
+                        message: format!(
+                            "source {name:?} has no url; add url = \"https://.../feed\""
+                        ),
                     });
                     None
                 }
@@ -485,20 +538,28 @@ impl Validator<'_> {
 /// Parses durations such as `"90s"`, `"15m"`, `"2h"`, `"1d"` or `"1h30m"`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let err = || format!("invalid duration {text:?}: write a number and a unit, e.g. \"90s\", \"15m\", \"2h\" or \"1d\"");
+    let err = || {
+        format!(
+            "invalid duration {text:?}: write a number and a unit, e.g. \"90s\", \"15m\", \"2h\" or \"1d\""
+        )
+    };
     if t.is_empty() {
         return Err(err());
     }
     let mut total: u64 = 0;
     let mut rest = t;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(err());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| err())?;
         rest = rest[digits..].trim_start();
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c.is_whitespace()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c.is_whitespace())
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
             "ms" => {
                 total = total.saturating_add(n / 1000);
@@ -520,7 +581,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Parses sizes such as `"10MiB"`, `"512KiB"`, `"1GB"` or `"4096"` (bytes).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let err = || format!("invalid size {text:?}: write a number and a unit, e.g. \"512KiB\" or \"10MiB\"");
+    let err = || {
+        format!("invalid size {text:?}: write a number and a unit, e.g. \"512KiB\" or \"10MiB\"")
+    };
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     if digits == 0 {
         return Err(err());
@@ -541,7 +604,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: key `{}`: {}", self.line, self.key, self.message)
+        write!(
+            f,
+            "line {}: key `{}`: {}",
+            self.line, self.key, self.message
+        )
     }
 }
 
@@ -571,7 +638,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_key() {
-        let p = problems("[service]\nlisten = \"127.0.0.1:8080\"\n\n[[source]]\nname = \"A\"\nurl = \"https://a.ly/feed\"\nintervall = \"5m\"\n");
+        let p = problems(
+            "[service]\nlisten = \"127.0.0.1:8080\"\n\n[[source]]\nname = \"A\"\nurl = \"https://a.ly/feed\"\nintervall = \"5m\"\n",
+        );
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].line, 7);
         assert_eq!(p[0].key, "intervall");
@@ -584,7 +653,14 @@ mod tests {
         let keys: Vec<(usize, &str)> = p.iter().map(|p| (p.line, p.key.as_str())).collect();
         assert_eq!(
             keys,
-            vec![(2, "default_interval"), (3, "listen"), (7, "url"), (10, "name"), (12, "interval"), (13, "name")]
+            vec![
+                (2, "default_interval"),
+                (3, "listen"),
+                (7, "url"),
+                (10, "name"),
+                (12, "interval"),
+                (13, "name")
+            ]
         );
     }
 
@@ -596,8 +672,11 @@ mod tests {
 
     #[test]
     fn relative_paths_follow_the_config_file() {
-        let c = Config::parse("[service]\ndatabase = \"data/m.db\"\n", Path::new("/etc/marsad/feeds.toml"))
-            .expect("valid");
+        let c = Config::parse(
+            "[service]\ndatabase = \"data/m.db\"\n",
+            Path::new("/etc/marsad/feeds.toml"),
+        )
+        .expect("valid");
         assert_eq!(c.service.database, PathBuf::from("/etc/marsad/data/m.db"));
         assert_eq!(c.service.per_host, 2);
         assert_eq!(c.service.max_body, 10 << 20);

@@ -44,7 +44,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     let stop_server = CancellationToken::new();
     let server = {
         let stop = stop_server.clone();
-        tokio::spawn(publish::serve(publisher.clone(), listener, async move { stop.cancelled().await }))
+        tokio::spawn(publish::serve(publisher.clone(), listener, async move {
+            stop.cancelled().await
+        }))
     };
     schedule(&ctx, &publisher, &shutdown).await;
     stop_server.cancel();
@@ -66,9 +68,13 @@ pub async fn serve_only(config: Config, shutdown: CancellationToken) -> Result<(
     let listener = publish::bind(config.service.listen).await?;
     let bound = listener.local_addr().map_err(DaemonError::Server)?;
     tracing::info!(url = %format!("http://{bound}/feed.atom"), "serving from the database");
-    publish::serve(publisher, listener, async move { shutdown.cancelled().await })
-        .await
-        .map_err(DaemonError::Server)
+    publish::serve(
+        publisher,
+        listener,
+        async move { shutdown.cancelled().await },
+    )
+    .await
+    .map_err(DaemonError::Server)
 }
 
 async fn schedule(ctx: &Context, publisher: &Publisher, shutdown: &CancellationToken) {
@@ -97,19 +103,24 @@ async fn schedule(ctx: &Context, publisher: &Publisher, shutdown: &CancellationT
                     }
                 }
             }
-            Err(e) => tracing::error!(error = %e, "cannot read source states; retrying in a minute"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read source states; retrying in a minute")
+            }
         }
-        let sleep = tokio::time::sleep(Duration::from_secs(u64::try_from(wake_in.clamp(1, 60)).unwrap_or(60)));
+        let sleep = tokio::time::sleep(Duration::from_secs(
+            u64::try_from(wake_in.clamp(1, 60)).unwrap_or(60),
+        ));
         tokio::select! {
             () = shutdown.cancelled() => break,
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 match done {
                     Ok(report) => {
                         in_flight.remove(&report.name);
-                        if report.status == Status::Ok && report.new + report.updated > 0 {
-                            if let Err(e) = publisher.refresh(false).await {
-                                tracing::error!(error = %e, "cannot publish the feed");
-                            }
+                        if report.status == Status::Ok
+                            && report.new + report.updated > 0
+                            && let Err(e) = publisher.refresh(false).await
+                        {
+                            tracing::error!(error = %e, "cannot publish the feed");
                         }
                     }
                     Err(e) => {
@@ -122,7 +133,10 @@ async fn schedule(ctx: &Context, publisher: &Publisher, shutdown: &CancellationT
         }
     }
     if !tasks.is_empty() {
-        tracing::info!(in_flight = tasks.len(), "shutting down: letting in-flight passes finish");
+        tracing::info!(
+            in_flight = tasks.len(),
+            "shutting down: letting in-flight passes finish"
+        );
         let deadline = tokio::time::sleep(DRAIN);
         tokio::pin!(deadline);
         loop {

@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 /// The placeholder in fixture files replaced by the server's base URL.
 pub const BASE_PLACEHOLDER: &str = "{{BASE}}";
@@ -66,7 +66,9 @@ pub async fn serve_fixtures(root: &Path) -> std::io::Result<FixtureServer> {
         root: Arc::new(root.to_path_buf()),
         base: Arc::new(format!("http://{addr}")),
     };
-    let app = Router::new().route("/{*path}", get(fixture)).with_state(state);
+    let app = Router::new()
+        .route("/{*path}", get(fixture))
+        .with_state(state);
     let handle = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "fixture server stopped");
@@ -90,8 +92,15 @@ fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn fixture(State(f): State<Fixtures>, UrlPath(path): UrlPath<String>, headers: HeaderMap) -> Response {
-    if path.split('/').any(|seg| seg == ".." || seg.starts_with('.')) {
+async fn fixture(
+    State(f): State<Fixtures>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    if path
+        .split('/')
+        .any(|seg| seg == ".." || seg.starts_with('.'))
+    {
         return StatusCode::NOT_FOUND.into_response();
     }
     let file = f.root.join(&path);
@@ -100,7 +109,11 @@ async fn fixture(State(f): State<Fixtures>, UrlPath(path): UrlPath<String>, head
     };
     let body = replace_bytes(&bytes, BASE_PLACEHOLDER.as_bytes(), f.base.as_bytes());
     let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     Response::builder()
@@ -119,7 +132,8 @@ pub fn feed_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .filter(|p| {
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
             let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            matches!(ext, "xml" | "rss" | "atom" | "rdf" | "json" | "html") && !stem.ends_with("-update")
+            matches!(ext, "xml" | "rss" | "atom" | "rdf" | "json" | "html")
+                && !stem.ends_with("-update")
         })
         .collect();
     files.sort();
@@ -127,16 +141,27 @@ pub fn feed_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Writes a demo `feeds.toml` into `dir` with one source per fixture file.
-pub fn write_demo_config(dir: &Path, base: &str, files: &[PathBuf], listen: SocketAddr) -> std::io::Result<PathBuf> {
+pub fn write_demo_config(
+    dir: &Path,
+    base: &str,
+    files: &[PathBuf],
+    listen: SocketAddr,
+) -> std::io::Result<PathBuf> {
     let mut toml = String::new();
-    toml.push_str("# Written by `marsad demo`: every source points at the loopback fixture server.\n");
+    toml.push_str(
+        "# Written by `marsad demo`: every source points at the loopback fixture server.\n",
+    );
     toml.push_str("[service]\ndatabase = \"marsad.db\"\n");
     toml.push_str(&format!("listen = \"{listen}\"\nallow_private_networks = true\ndefault_interval = \"15m\"\ntimeout = \"10s\"\n\n"));
     toml.push_str("[output]\ntitle = \"Libya security monitor (demo)\"\nfile = \"out/feed.atom\"\nmax_entries = 100\n");
     for f in files {
-        let Some(name) = f.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or(name);
-        toml.push_str(&format!("\n[[source]]\nname = \"{stem}\"\nurl = \"{base}/feeds/{name}\"\n"));
+        toml.push_str(&format!(
+            "\n[[source]]\nname = \"{stem}\"\nurl = \"{base}/feeds/{name}\"\n"
+        ));
     }
     let path = dir.join("feeds.toml");
     std::fs::write(&path, toml)?;

@@ -11,9 +11,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use reqwest::StatusCode;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::StatusCode;
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -54,7 +54,7 @@ pub enum Fetched {
     /// `304 Not Modified`: nothing changed since the validators were taken.
     NotModified,
     /// A `200` response with its body.
-    Body(Page),
+    Body(Box<Page>),
 }
 
 /// A response body with what is needed to interpret it.
@@ -76,7 +76,9 @@ pub struct Page {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The target resolves to an address that is not allowed.
-    #[error("refused to connect to {host}: it resolves to a private, loopback or link-local address ({addr}); set allow_private_networks = true to allow it")]
+    #[error(
+        "refused to connect to {host}: it resolves to a private, loopback or link-local address ({addr}); set allow_private_networks = true to allow it"
+    )]
     PrivateAddress {
         /// Host name or literal.
         host: String,
@@ -134,7 +136,9 @@ pub struct Fetcher {
 
 impl std::fmt::Debug for Fetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fetcher").field("options", &self.options).finish()
+        f.debug_struct("Fetcher")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -214,14 +218,24 @@ impl Fetcher {
                     .headers()
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| FetchError::Redirect(format!("HTTP {} without a Location header", status.as_u16())))?;
+                    .ok_or_else(|| {
+                        FetchError::Redirect(format!(
+                            "HTTP {} without a Location header",
+                            status.as_u16()
+                        ))
+                    })?;
                 let next = current
                     .join(location)
                     .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
                 if !matches!(next.scheme(), "http" | "https") {
-                    return Err(FetchError::Redirect(format!("redirect to unsupported scheme: {next}")));
+                    return Err(FetchError::Redirect(format!(
+                        "redirect to unsupported scheme: {next}"
+                    )));
                 }
-                let permanent = matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                let permanent = matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 if hop == 0 && permanent {
                     moved_permanently = Some(next.clone());
                 }
@@ -233,7 +247,10 @@ impl Fetcher {
                 return Ok(Fetched::NotModified);
             }
             if !status.is_success() {
-                let retry_after = if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
+                let retry_after = if matches!(
+                    status,
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                ) {
                     parse_retry_after(response.headers(), SystemTime::now())
                 } else {
                     None
@@ -245,7 +262,7 @@ impl Fetcher {
             }
             let headers = response.headers().clone();
             let body = self.read_capped(response).await?;
-            return Ok(Fetched::Body(Page {
+            return Ok(Fetched::Body(Box::new(Page {
                 url: current,
                 moved_permanently,
                 content_type: header_string(&headers, header::CONTENT_TYPE),
@@ -254,9 +271,11 @@ impl Fetcher {
                     last_modified: header_string(&headers, header::LAST_MODIFIED),
                 },
                 body,
-            }));
+            })));
         }
-        Err(FetchError::Redirect(format!("more than {MAX_REDIRECTS} redirects")))
+        Err(FetchError::Redirect(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
     }
 
     fn check_literal(&self, url: &Url) -> Result<(), FetchError> {
@@ -377,7 +396,11 @@ struct Blocked {
 
 impl std::fmt::Display for Blocked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} resolves to non-public address {}", self.host, self.addr)
+        write!(
+            f,
+            "{} resolves to non-public address {}",
+            self.host, self.addr
+        )
     }
 }
 
@@ -390,11 +413,21 @@ impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.iter().copied().filter(|a| is_public(a.ip())).collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs
+                .iter()
+                .copied()
+                .filter(|a| is_public(a.ip()))
+                .collect();
             if public.is_empty() {
-                let addr = addrs.first().map(|a| a.ip().to_string()).unwrap_or_else(|| "none".into());
-                return Err(Box::new(Blocked { host, addr }) as Box<dyn std::error::Error + Send + Sync>);
+                let addr = addrs
+                    .first()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_else(|| "none".into());
+                return Err(
+                    Box::new(Blocked { host, addr }) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(public.into_iter()) as Addrs)
         })
@@ -407,7 +440,19 @@ mod tests {
 
     #[test]
     fn private_ranges_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().expect("ip")), "{ip} must be refused");
         }
         for ip in ["8.8.8.8", "41.208.0.1", "2a00:1450::1"] {
@@ -419,10 +464,16 @@ mod tests {
     fn retry_after_seconds_and_dates() {
         let mut h = HeaderMap::new();
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(parse_retry_after(&h, SystemTime::now()), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after(&h, SystemTime::now()),
+            Some(Duration::from_secs(120))
+        );
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let later = httpdate::fmt_http_date(now + Duration::from_secs(300));
-        h.insert(header::RETRY_AFTER, HeaderValue::from_str(&later).expect("header"));
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&later).expect("header"),
+        );
         assert_eq!(parse_retry_after(&h, now), Some(Duration::from_secs(300)));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h, now), None);

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod eval;
 pub mod fetch;
 pub mod parse;
 pub mod pipeline;

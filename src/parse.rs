@@ -10,7 +10,7 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 use feed_rs::model::{self, FeedType};
 use url::Url;
 
@@ -108,7 +108,10 @@ fn xml_declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
     let end = head.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let pos = decl.find("encoding")?;
-    let rest = decl[pos + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[pos + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let label = rest[1..].split(quote).next()?;
     Encoding::for_label(label.trim().as_bytes())
@@ -127,8 +130,15 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
 ///
 /// `forced` (a source's `encoding` setting) beats everything but a BOM;
 /// `tld` (e.g. `"ly"`) helps the statistical detector.
-pub fn decode_xml(bytes: &[u8], content_type: Option<&str>, forced: Option<&'static Encoding>, tld: Option<&str>) -> Decoded {
-    let http = content_type.and_then(charset_param).and_then(|l| Encoding::for_label(l.as_bytes()));
+pub fn decode_xml(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    forced: Option<&'static Encoding>,
+    tld: Option<&str>,
+) -> Decoded {
+    let http = content_type
+        .and_then(charset_param)
+        .and_then(|l| Encoding::for_label(l.as_bytes()));
     let (encoding, basis) = if let Some((enc, _)) = Encoding::for_bom(bytes) {
         (enc, "bom")
     } else if let Some(enc) = forced {
@@ -172,12 +182,61 @@ fn finish_decode(bytes: &[u8], encoding: &'static Encoding, basis: &'static str)
 /// Removes a leading XML declaration (the text is UTF-8 now, whatever it said).
 fn strip_declaration(text: &str) -> &str {
     let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if t.starts_with("<?xml") {
-        if let Some(end) = t.find("?>") {
-            return t[end + 2..].trim_start();
-        }
+    if t.starts_with("<?xml")
+        && let Some(end) = t.find("?>")
+    {
+        return t[end + 2..].trim_start();
     }
     t
+}
+
+/// Byte offset of the root element's `<`, skipping comments, processing instructions and the DOCTYPE.
+fn root_start(text: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(off) = text[i..].find('<') {
+        let at = i + off;
+        let rest = &text[at..];
+        if rest.starts_with("<!--") {
+            i = at + rest.find("-->")? + 3;
+        } else if rest.starts_with("<?") {
+            i = at + rest.find("?>")? + 2;
+        } else if rest.starts_with("<!") {
+            i = at + rest.find('>')? + 1;
+        } else {
+            return Some(at);
+        }
+    }
+    None
+}
+
+const ATOM03_NS: &str = "http://purl.org/atom/ns#";
+
+/// Brings legacy dialects feed-rs does not read into forms it does:
+/// `<rss>` without a version (read as 2.0) and Atom 0.3 (mapped onto Atom 1.0).
+fn legacy_fixups(body: &str) -> Option<String> {
+    let root = root_start(body)?;
+    let tag_end = root + body[root..].find('>')?;
+    let tag = &body[root..tag_end];
+    if tag == "<rss" || (tag.starts_with("<rss") && tag[4..].starts_with(char::is_whitespace)) {
+        if !tag.contains("version") {
+            let mut out = body.to_string();
+            out.insert_str(root + 4, " version=\"2.0\"");
+            return Some(out);
+        }
+        return None;
+    }
+    if tag.starts_with("<feed") && tag.contains(ATOM03_NS) {
+        let mut out = body.replace(ATOM03_NS, "http://www.w3.org/2005/Atom");
+        for (old, new) in [("modified", "updated"), ("issued", "published"), ("tagline", "subtitle"), ("copyright", "rights")] {
+            out = out.replace(&format!("<{old}>"), &format!("<{new}>")).replace(&format!("</{old}>"), &format!("</{new}>"));
+            out = out.replace(&format!("<{old} "), &format!("<{new} "));
+        }
+        for (old, new) in [("type=\"text/html\"", "type=\"html\""), ("type=\"text/plain\"", "type=\"text\""), ("type=\"application/xhtml+xml\"", "type=\"xhtml\"")] {
+            out = out.replace(old, new);
+        }
+        return Some(out.replace(" mode=\"escaped\"", "").replace(" mode=\"xml\"", ""));
+    }
+    None
 }
 
 /// Replaces `&` that does not start an entity or character reference with `&amp;`.
@@ -193,7 +252,12 @@ fn escape_bare_ampersands(text: &str) -> Option<String> {
             .filter(|&semi| semi > 0 && semi <= 32)
             .is_some_and(|semi| {
                 let name = &after[..semi];
-                name.starts_with('#') && name.len() > 1 && name[1..].trim_start_matches(['x', 'X']).chars().all(|c| c.is_ascii_hexdigit())
+                name.starts_with('#')
+                    && name.len() > 1
+                    && name[1..]
+                        .trim_start_matches(['x', 'X'])
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit())
                     || name.chars().all(|c| c.is_ascii_alphanumeric())
             });
         if ok {
@@ -209,19 +273,34 @@ fn escape_bare_ampersands(text: &str) -> Option<String> {
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
+    let head: String = text
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
     let head = head.trim_start();
-    head.starts_with("<!doctype html") || head.starts_with("<html") || (head.contains("<html") && !head.contains("<rss") && !head.contains("<feed"))
+    head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || (head.contains("<html") && !head.contains("<rss") && !head.contains("<feed"))
 }
 
 /// Parses a feed body.
 ///
 /// `content_type` is the HTTP header, `base` the URL the feed came from
 /// (relative links are resolved against it), `forced` an encoding set by the operator.
-pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base: Option<&Url>, forced: Option<&'static Encoding>) -> Result<ParsedFeed, ParseError> {
+pub fn parse_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+    forced: Option<&'static Encoding>,
+) -> Result<ParsedFeed, ParseError> {
     let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(first) = first else { return Err(ParseError::Empty) };
-    let tld = base.and_then(|u| u.host_str()).and_then(|h| h.rsplit('.').next().map(str::to_string));
+    let Some(first) = first else {
+        return Err(ParseError::Empty);
+    };
+    let tld = base
+        .and_then(|u| u.host_str())
+        .and_then(|h| h.rsplit('.').next().map(str::to_string));
     let mut warnings = Vec::new();
 
     let decoded = if bytes[first..].starts_with(b"{") || bytes.starts_with(b"\xef\xbb\xbf{") {
@@ -231,13 +310,18 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base: Option<&Url>, 
         decode_xml(bytes, content_type, forced, tld.as_deref())
     };
     if decoded.had_errors {
-        warnings.push(format!("some bytes were not valid {} and were replaced", decoded.encoding.name()));
+        warnings.push(format!(
+            "some bytes were not valid {} and were replaced",
+            decoded.encoding.name()
+        ));
     }
     let body = strip_declaration(&decoded.text);
     if looks_like_html(body) {
         return Err(ParseError::Html);
     }
     let base_str = base.map(Url::as_str);
+    let fixed = legacy_fixups(body);
+    let body = fixed.as_deref().unwrap_or(body);
     let feed = match run_feed_rs(body, base_str) {
         Ok(feed) => feed,
         Err(ParseError::Malformed(first_error)) => {
@@ -260,7 +344,11 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base: Option<&Url>, 
         FeedType::RSS2 => "RSS 2.0",
     };
     let feed_lang = feed.language.as_deref().map(normalise_lang);
-    let entries = feed.entries.into_iter().map(|e| convert_entry(e, base)).collect();
+    let entries = feed
+        .entries
+        .into_iter()
+        .map(|e| convert_entry(e, base))
+        .collect();
     Ok(ParsedFeed {
         format,
         title: feed.title.map(|t| text_title(&t)).filter(|t| !t.is_empty()),
@@ -312,8 +400,14 @@ fn convert_entry(e: model::Entry, base: Option<&Url>) -> FeedEntry {
             None => h,
         });
     let guid = Some(e.id.trim().to_string()).filter(|s| !s.is_empty());
-    let summary = e.summary.map(|s| s.content).filter(|s| !s.trim().is_empty());
-    let content = e.content.and_then(|c| c.body).filter(|s| !s.trim().is_empty());
+    let summary = e
+        .summary
+        .map(|s| s.content)
+        .filter(|s| !s.trim().is_empty());
+    let content = e
+        .content
+        .and_then(|c| c.body)
+        .filter(|s| !s.trim().is_empty());
     let mut title = e.title.as_ref().map(text_title).unwrap_or_default();
     if title.is_empty() {
         // Untitled items (RSS allows them): use the start of the text.
@@ -345,12 +439,41 @@ fn convert_entry(e: model::Entry, base: Option<&Url>) -> FeedEntry {
 }
 
 const MONTHS: [(&str, &str); 36] = [
-    ("يناير", "Jan"), ("فبراير", "Feb"), ("مارس", "Mar"), ("أبريل", "Apr"), ("ابريل", "Apr"), ("مايو", "May"),
-    ("يونيو", "Jun"), ("يوليو", "Jul"), ("أغسطس", "Aug"), ("اغسطس", "Aug"), ("سبتمبر", "Sep"), ("أكتوبر", "Oct"),
-    ("اكتوبر", "Oct"), ("نوفمبر", "Nov"), ("ديسمبر", "Dec"), ("كانون الثاني", "Jan"), ("شباط", "Feb"), ("آذار", "Mar"),
-    ("نيسان", "Apr"), ("أيار", "May"), ("حزيران", "Jun"), ("تموز", "Jul"), ("آب", "Aug"), ("أيلول", "Sep"),
-    ("تشرين الأول", "Oct"), ("تشرين الثاني", "Nov"), ("كانون الأول", "Dec"), ("janvier", "Jan"), ("février", "Feb"),
-    ("avril", "Apr"), ("juillet", "Jul"), ("août", "Aug"), ("septembre", "Sep"), ("octobre", "Oct"), ("novembre", "Nov"),
+    ("يناير", "Jan"),
+    ("فبراير", "Feb"),
+    ("مارس", "Mar"),
+    ("أبريل", "Apr"),
+    ("ابريل", "Apr"),
+    ("مايو", "May"),
+    ("يونيو", "Jun"),
+    ("يوليو", "Jul"),
+    ("أغسطس", "Aug"),
+    ("اغسطس", "Aug"),
+    ("سبتمبر", "Sep"),
+    ("أكتوبر", "Oct"),
+    ("اكتوبر", "Oct"),
+    ("نوفمبر", "Nov"),
+    ("ديسمبر", "Dec"),
+    ("كانون الثاني", "Jan"),
+    ("شباط", "Feb"),
+    ("آذار", "Mar"),
+    ("نيسان", "Apr"),
+    ("أيار", "May"),
+    ("حزيران", "Jun"),
+    ("تموز", "Jul"),
+    ("آب", "Aug"),
+    ("أيلول", "Sep"),
+    ("تشرين الأول", "Oct"),
+    ("تشرين الثاني", "Nov"),
+    ("كانون الأول", "Dec"),
+    ("janvier", "Jan"),
+    ("février", "Feb"),
+    ("avril", "Apr"),
+    ("juillet", "Jul"),
+    ("août", "Aug"),
+    ("septembre", "Sep"),
+    ("octobre", "Oct"),
+    ("novembre", "Nov"),
     ("décembre", "Dec"),
 ];
 
@@ -401,23 +524,44 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(&format!("{t} +0000")) {
         return Some(d.with_timezone(&Utc) - chrono::Duration::seconds(offset_secs));
     }
-    const WITH_ZONE: [&str; 4] = ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%d %b %Y %H:%M:%S %z"];
+    const WITH_ZONE: [&str; 4] = [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%d %b %Y %H:%M:%S %z",
+    ];
     for f in WITH_ZONE {
         if let Ok(d) = DateTime::parse_from_str(t, f) {
             return Some(d.with_timezone(&Utc));
         }
     }
     const NAIVE: [&str; 12] = [
-        "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%a, %d %b %Y %H:%M:%S", "%d %b %Y %H:%M:%S",
-        "%d %b %Y %H:%M", "%a %b %d %H:%M:%S %Y",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%a, %d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M",
+        "%a %b %d %H:%M:%S %Y",
     ];
     for f in NAIVE {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
             return Some(Utc.from_utc_datetime(&d) - chrono::Duration::seconds(offset_secs));
         }
     }
-    for f in ["%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y"] {
+    for f in [
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%B %d, %Y",
+        "%b %d, %Y",
+    ] {
         if let Ok(d) = NaiveDate::parse_from_str(t, f) {
             return d.and_hms_opt(0, 0, 0).map(|d| Utc.from_utc_datetime(&d));
         }
@@ -437,7 +581,10 @@ fn parse_offset(s: &str) -> Option<i64> {
     }
     let (h, m) = match digits.len() {
         1 | 2 => (digits.parse::<i64>().ok()?, 0),
-        3 | 4 => (digits[..digits.len() - 2].parse::<i64>().ok()?, digits[digits.len() - 2..].parse::<i64>().ok()?),
+        3 | 4 => (
+            digits[..digits.len() - 2].parse::<i64>().ok()?,
+            digits[digits.len() - 2..].parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
@@ -449,8 +596,14 @@ mod tests {
 
     #[test]
     fn charset_param_quirks() {
-        assert_eq!(charset_param("application/rss+xml;charset= \"us-ascii\""), Some("us-ascii"));
-        assert_eq!(charset_param("text/xml; Charset='windows-1256'"), Some("windows-1256"));
+        assert_eq!(
+            charset_param("application/rss+xml;charset= \"us-ascii\""),
+            Some("us-ascii")
+        );
+        assert_eq!(
+            charset_param("text/xml; Charset='windows-1256'"),
+            Some("windows-1256")
+        );
         assert_eq!(charset_param("text/xml"), None);
     }
 
@@ -468,7 +621,10 @@ mod tests {
 
     #[test]
     fn bare_ampersands_are_escaped_but_entities_kept() {
-        assert_eq!(escape_bare_ampersands("a & b &amp; c &#1604; &nbsp;").as_deref(), Some("a &amp; b &amp; c &#1604; &nbsp;"));
+        assert_eq!(
+            escape_bare_ampersands("a & b &amp; c &#1604; &nbsp;").as_deref(),
+            Some("a &amp; b &amp; c &#1604; &nbsp;")
+        );
         assert_eq!(escape_bare_ampersands("fine &amp;"), None);
     }
 
@@ -477,7 +633,9 @@ mod tests {
         let mut bytes = vec![b'\n'; 25];
         bytes.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"windows-1256\"?><rss version=\"2.0\"><channel><title>");
         bytes.extend_from_slice(&[0xe1, 0xed, 0xc8, 0xed, 0xc7]); // ليبيا
-        bytes.extend_from_slice(b"</title><item><title>x</title><link>https://a.ly/1</link></item></channel></rss>");
+        bytes.extend_from_slice(
+            b"</title><item><title>x</title><link>https://a.ly/1</link></item></channel></rss>",
+        );
         let feed = parse_feed(&bytes, None, None, None).expect("parses");
         assert_eq!(feed.title.as_deref(), Some("ليبيا"));
         assert_eq!(feed.encoding, "windows-1256");

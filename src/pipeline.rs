@@ -48,7 +48,12 @@ impl Context {
     /// Opens the database, registers the configured sources and builds the client.
     pub fn new(config: Config) -> Result<Context, PipelineError> {
         let store = Store::open(&config.service.database)?;
-        store.sync_sources(config.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+        store.sync_sources(
+            config
+                .sources
+                .iter()
+                .map(|s| (s.name.as_str(), s.url.as_str())),
+        )?;
         let s = &config.service;
         let fetcher = Fetcher::new(FetchOptions {
             user_agent: s.user_agent.clone(),
@@ -68,7 +73,11 @@ impl Context {
 
     /// A publisher for this configuration's output.
     pub fn publisher(&self) -> Publisher {
-        Publisher::new(self.store.clone(), feed_meta(&self.config), self.config.output.file.clone())
+        Publisher::new(
+            self.store.clone(),
+            feed_meta(&self.config),
+            self.config.output.file.clone(),
+        )
     }
 }
 
@@ -76,7 +85,10 @@ impl Context {
 pub fn feed_meta(config: &Config) -> FeedMeta {
     let o = &config.output;
     let self_url = match &o.base_url {
-        Some(base) => base.join("feed.atom").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
+        Some(base) => base
+            .join("feed.atom")
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| base.to_string()),
         None => format!("http://{}/feed.atom", config.service.listen),
     };
     FeedMeta {
@@ -146,7 +158,12 @@ fn now() -> i64 {
 /// Delay before the next attempt after `failures` failures in a row:
 /// `interval × 2^(failures-1)`, capped at `cap`, ±20 % jitter, and never
 /// shorter than the server's `Retry-After`.
-pub fn backoff(interval: Duration, failures: u32, cap: Duration, retry_after: Option<Duration>) -> Duration {
+pub fn backoff(
+    interval: Duration,
+    failures: u32,
+    cap: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
     let exp = failures.saturating_sub(1).min(20);
     let base = interval.saturating_mul(1u32 << exp).min(cap);
     let jitter = 0.8 + fastrand::f64() * 0.4;
@@ -163,7 +180,11 @@ fn secs(d: Duration) -> i64 {
 
 /// Turns parsed entries into articles to store. This is the processing seam:
 /// full-text extraction, deduplication and curation are added here.
-pub fn process_entries(entries: Vec<FeedEntry>, feed_lang: Option<&str>, source: &Source) -> Vec<NewArticle> {
+pub fn process_entries(
+    entries: Vec<FeedEntry>,
+    feed_lang: Option<&str>,
+    source: &Source,
+) -> Vec<NewArticle> {
     let mut seen = HashSet::new();
     entries
         .into_iter()
@@ -176,7 +197,8 @@ pub fn process_entries(entries: Vec<FeedEntry>, feed_lang: Option<&str>, source:
                 e.summary.as_deref().unwrap_or(""),
                 e.content.as_deref().unwrap_or("")
             );
-            let content_hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(hash_input.as_bytes()));
+            let content_hash =
+                format!("{:016x}", xxhash_rust::xxh3::xxh3_64(hash_input.as_bytes()));
             // Identity: GUID, else link, else the content itself; a GUID repeated
             // inside one feed falls back to the link so entries are not merged.
             let mut key = match (&e.guid, &e.link) {
@@ -194,7 +216,9 @@ pub fn process_entries(entries: Vec<FeedEntry>, feed_lang: Option<&str>, source:
             let guessed = text::guess_lang(&format!("{} {}", e.title, body_text));
             let declared = e.lang.as_deref().or(feed_lang).or(source.lang.as_deref());
             let lang = match (declared, guessed) {
-                (Some(d), Some(g)) if crate::publish::is_rtl(d) == crate::publish::is_rtl(g) => Some(d.to_string()),
+                (Some(d), Some(g)) if crate::publish::is_rtl(d) == crate::publish::is_rtl(g) => {
+                    Some(d.to_string())
+                }
                 (_, Some(g)) => Some(g.to_string()),
                 (Some(d), None) => Some(d.to_string()),
                 (None, None) => None,
@@ -243,17 +267,29 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
     let result = ctx.fetcher.get(&source.url, &validators).await;
     let store = ctx.store.clone();
     let name = source.name.clone();
-    let failure = |report: &mut SourceReport, error: String, retry_after: Option<Duration>, gone: bool| {
-        let failures = state.consecutive_failures + 1;
-        let next = now() + secs(backoff(source.interval, failures, cap, retry_after));
-        let disable = gone.then(|| format!("the server answered 410 Gone on {}; fix or remove the url in feeds.toml", chrono::Utc::now().format("%Y-%m-%d")));
-        if let Err(e) = store.record_failure(&name, &error, next, disable.as_deref()) {
-            report.warnings.push(format!("could not record the failure: {e}"));
-        }
-        report.status = if gone { Status::Disabled } else { Status::Failed };
-        report.error = Some(error);
-        report.next_poll = Some(next);
-    };
+    let failure =
+        |report: &mut SourceReport, error: String, retry_after: Option<Duration>, gone: bool| {
+            let failures = state.consecutive_failures + 1;
+            let next = now() + secs(backoff(source.interval, failures, cap, retry_after));
+            let disable = gone.then(|| {
+                format!(
+                    "the server answered 410 Gone on {}; fix or remove the url in feeds.toml",
+                    chrono::Utc::now().format("%Y-%m-%d")
+                )
+            });
+            if let Err(e) = store.record_failure(&name, &error, next, disable.as_deref()) {
+                report
+                    .warnings
+                    .push(format!("could not record the failure: {e}"));
+            }
+            report.status = if gone {
+                Status::Disabled
+            } else {
+                Status::Failed
+            };
+            report.error = Some(error);
+            report.next_poll = Some(next);
+        };
     match result {
         Ok(Fetched::NotModified) => {
             report.status = Status::NotModified;
@@ -267,9 +303,16 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
         Ok(Fetched::Body(page)) => {
             if let Some(to) = &page.moved_permanently {
                 tracing::warn!(from = %source.url, to = %to, "feed moved permanently; update its url in feeds.toml");
-                report.warnings.push(format!("moved permanently to {to}; update the url in feeds.toml"));
+                report.warnings.push(format!(
+                    "moved permanently to {to}; update the url in feeds.toml"
+                ));
             }
-            let parsed = parse::parse_feed(&page.body, page.content_type.as_deref(), Some(&page.url), None);
+            let parsed = parse::parse_feed(
+                &page.body,
+                page.content_type.as_deref(),
+                Some(&page.url),
+                None,
+            );
             match parsed {
                 Ok(feed) => {
                     report.fetched = feed.entries.len();
@@ -278,7 +321,10 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                     let next = now() + secs(source.interval);
                     let stored = ctx.store.record_success(
                         &source.name,
-                        (page.validators.etag.as_deref(), page.validators.last_modified.as_deref()),
+                        (
+                            page.validators.etag.as_deref(),
+                            page.validators.last_modified.as_deref(),
+                        ),
                         feed.title.as_deref(),
                         page.moved_permanently.as_ref().map(|u| u.as_str()),
                         &articles,
@@ -306,7 +352,9 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
             status = ?report.status, fetched = report.fetched, new = report.new, updated = report.updated,
             warnings = report.warnings.len(), "polled"
         ),
-        _ => tracing::warn!(status = ?report.status, error = report.error.as_deref().unwrap_or(""), url = %source.url, "poll failed"),
+        _ => {
+            tracing::warn!(status = ?report.status, error = report.error.as_deref().unwrap_or(""), url = %source.url, "poll failed")
+        }
     }
     for w in &report.warnings {
         tracing::warn!(warning = %w, "input problem");
@@ -327,11 +375,14 @@ pub enum Selection<'a> {
 
 /// Polls the selected sources concurrently (within the fetcher's limits) and
 /// returns one report per configured source, in configuration order.
-pub async fn poll_sources(ctx: &Context, selection: Selection<'_>) -> Result<Vec<SourceReport>, PipelineError> {
-    if let Selection::One(name) = selection {
-        if !ctx.config.sources.iter().any(|s| s.name == name) {
-            return Err(PipelineError::NoSuchSource(name.to_string()));
-        }
+pub async fn poll_sources(
+    ctx: &Context,
+    selection: Selection<'_>,
+) -> Result<Vec<SourceReport>, PipelineError> {
+    if let Selection::One(name) = selection
+        && !ctx.config.sources.iter().any(|s| s.name == name)
+    {
+        return Err(PipelineError::NoSuchSource(name.to_string()));
     }
     let states = ctx.store.source_states()?;
     let t = now();
@@ -348,7 +399,9 @@ pub async fn poll_sources(ctx: &Context, selection: Selection<'_>) -> Result<Vec
         }
         if !source.enabled || state.is_some_and(|s| s.disabled_reason.is_some()) {
             let mut r = SourceReport::new(&source.name, Status::Disabled);
-            r.error = state.and_then(|s| s.disabled_reason.clone()).or(Some("enabled = false in feeds.toml".into()));
+            r.error = state
+                .and_then(|s| s.disabled_reason.clone())
+                .or(Some("enabled = false in feeds.toml".into()));
             reports[i] = Some(r);
             continue;
         }
@@ -382,12 +435,21 @@ mod tests {
         let i = Duration::from_secs(600);
         let cap = Duration::from_secs(6 * 3600);
         let first = backoff(i, 1, cap, None);
-        assert!(first >= Duration::from_secs(480) && first <= Duration::from_secs(720), "{first:?}");
+        assert!(
+            first >= Duration::from_secs(480) && first <= Duration::from_secs(720),
+            "{first:?}"
+        );
         let fourth = backoff(i, 4, cap, None);
-        assert!(fourth >= Duration::from_secs(3840) && fourth <= Duration::from_secs(5760), "{fourth:?}");
+        assert!(
+            fourth >= Duration::from_secs(3840) && fourth <= Duration::from_secs(5760),
+            "{fourth:?}"
+        );
         for n in [10, 30, u32::MAX] {
             assert!(backoff(i, n, cap, None) <= cap);
         }
-        assert_eq!(backoff(i, 1, cap, Some(Duration::from_secs(7200))), Duration::from_secs(7200));
+        assert_eq!(
+            backoff(i, 1, cap, Some(Duration::from_secs(7200))),
+            Duration::from_secs(7200)
+        );
     }
 }

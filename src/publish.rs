@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::sync::RwLock;
 use url::Url;
@@ -51,7 +51,9 @@ pub enum PublishError {
     #[error("cannot render RSS: {0}")]
     Rss(String),
     /// The HTTP server could not start.
-    #[error("cannot listen on {addr}: {source} (is another marsad running? change `listen` in [service])")]
+    #[error(
+        "cannot listen on {addr}: {source} (is another marsad running? change `listen` in [service])"
+    )]
     Listen {
         /// The address.
         addr: String,
@@ -88,7 +90,10 @@ fn esc(s: &str) -> String {
 /// Whether a language tag is written right to left.
 pub fn is_rtl(lang: &str) -> bool {
     let primary = lang.split('-').next().unwrap_or("").to_ascii_lowercase();
-    matches!(primary.as_str(), "ar" | "fa" | "ur" | "he" | "ps" | "ckb" | "yi")
+    matches!(
+        primary.as_str(),
+        "ar" | "fa" | "ur" | "he" | "ps" | "ckb" | "yi"
+    )
 }
 
 /// Sanitises article HTML for readers: no scripts, event handlers, `javascript:`
@@ -128,7 +133,11 @@ fn lead(a: &Article) -> String {
     };
     let first = from.split("\n\n").next().unwrap_or("").to_string();
     let words: Vec<&str> = first.split_whitespace().collect();
-    if words.len() > 60 { format!("{}…", words[..60].join(" ")) } else { first }
+    if words.len() > 60 {
+        format!("{}…", words[..60].join(" "))
+    } else {
+        first
+    }
 }
 
 /// Renders Atom 1.0.
@@ -137,43 +146,79 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
     let mut x = String::with_capacity(4096 + articles.len() * 4096);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     x.push_str(&format!("  <id>{}</id>\n", esc(&meta.self_url)));
-    x.push_str(&format!("  <title type=\"text\">{}</title>\n", esc(&meta.title)));
+    x.push_str(&format!(
+        "  <title type=\"text\">{}</title>\n",
+        esc(&meta.title)
+    ));
     if let Some(sub) = &meta.subtitle {
-        x.push_str(&format!("  <subtitle type=\"text\">{}</subtitle>\n", esc(sub)));
+        x.push_str(&format!(
+            "  <subtitle type=\"text\">{}</subtitle>\n",
+            esc(sub)
+        ));
     }
     x.push_str(&format!("  <updated>{}</updated>\n", rfc3339(updated)));
-    x.push_str(&format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n", esc(&meta.self_url)));
+    x.push_str(&format!(
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
+        esc(&meta.self_url)
+    ));
     x.push_str("  <author><name>marsad</name></author>\n");
-    x.push_str(&format!("  <generator version=\"{}\">marsad</generator>\n", env!("CARGO_PKG_VERSION")));
+    x.push_str(&format!(
+        "  <generator version=\"{}\">marsad</generator>\n",
+        env!("CARGO_PKG_VERSION")
+    ));
     for a in articles {
         match &a.lang {
             Some(lang) => x.push_str(&format!("  <entry xml:lang=\"{}\">\n", esc(lang))),
             None => x.push_str("  <entry>\n"),
         }
         x.push_str(&format!("    <id>{}</id>\n", esc(&a.uid)));
-        x.push_str(&format!("    <title type=\"text\">{}</title>\n", esc(&a.title)));
+        x.push_str(&format!(
+            "    <title type=\"text\">{}</title>\n",
+            esc(&a.title)
+        ));
         if let Some(url) = &a.url {
-            x.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", esc(url)));
+            x.push_str(&format!(
+                "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+                esc(url)
+            ));
         }
         if let Some(p) = a.published {
             x.push_str(&format!("    <published>{}</published>\n", rfc3339(p)));
         }
-        x.push_str(&format!("    <updated>{}</updated>\n", rfc3339(a.updated.max(a.published.unwrap_or(0)))));
+        x.push_str(&format!(
+            "    <updated>{}</updated>\n",
+            rfc3339(a.updated.max(a.published.unwrap_or(0)))
+        ));
         if let Some(author) = &a.author {
-            x.push_str(&format!("    <author><name>{}</name></author>\n", esc(author)));
+            x.push_str(&format!(
+                "    <author><name>{}</name></author>\n",
+                esc(author)
+            ));
         }
         for c in &a.categories {
             x.push_str(&format!("    <category term=\"{}\"/>\n", esc(c)));
         }
         let summary = lead(a);
         if !summary.is_empty() {
-            x.push_str(&format!("    <summary type=\"text\">{}</summary>\n", esc(&summary)));
+            x.push_str(&format!(
+                "    <summary type=\"text\">{}</summary>\n",
+                esc(&summary)
+            ));
         }
-        x.push_str(&format!("    <content type=\"html\">{}</content>\n", esc(&entry_html(a))));
+        x.push_str(&format!(
+            "    <content type=\"html\">{}</content>\n",
+            esc(&entry_html(a))
+        ));
         x.push_str("    <source>\n");
         x.push_str(&format!("      <id>{}</id>\n", esc(&a.source_url)));
-        x.push_str(&format!("      <title type=\"text\">{}</title>\n", esc(&a.source)));
-        x.push_str(&format!("      <link rel=\"self\" href=\"{}\"/>\n", esc(&a.source_url)));
+        x.push_str(&format!(
+            "      <title type=\"text\">{}</title>\n",
+            esc(&a.source)
+        ));
+        x.push_str(&format!(
+            "      <link rel=\"self\" href=\"{}\"/>\n",
+            esc(&a.source_url)
+        ));
         x.push_str("    </source>\n");
         x.push_str("  </entry>\n");
     }
@@ -195,7 +240,11 @@ pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, Publi
                 permalink: false,
             });
             let date = a.published.unwrap_or(a.updated);
-            item.set_pub_date(DateTime::<Utc>::from_timestamp(date, 0).unwrap_or_default().to_rfc2822());
+            item.set_pub_date(
+                DateTime::<Utc>::from_timestamp(date, 0)
+                    .unwrap_or_default()
+                    .to_rfc2822(),
+            );
             item.set_categories(
                 a.categories
                     .iter()
@@ -226,14 +275,23 @@ pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, Publi
     channel.set_description(meta.subtitle.clone().unwrap_or_else(|| meta.title.clone()));
     channel.set_generator(Some(format!("marsad {}", env!("CARGO_PKG_VERSION"))));
     if let Some(last) = articles.iter().map(|a| a.updated).max() {
-        channel.set_last_build_date(DateTime::<Utc>::from_timestamp(last, 0).unwrap_or_default().to_rfc2822());
+        channel.set_last_build_date(
+            DateTime::<Utc>::from_timestamp(last, 0)
+                .unwrap_or_default()
+                .to_rfc2822(),
+        );
     }
     channel.set_items(items);
     let mut namespaces = std::collections::BTreeMap::new();
-    namespaces.insert("dc".to_string(), rss::extension::dublincore::NAMESPACE.to_string());
+    namespaces.insert(
+        "dc".to_string(),
+        rss::extension::dublincore::NAMESPACE.to_string(),
+    );
     channel.set_namespaces(namespaces);
     let mut out = Vec::new();
-    channel.pretty_write_to(&mut out, b' ', 2).map_err(|e| PublishError::Rss(e.to_string()))?;
+    channel
+        .pretty_write_to(&mut out, b' ', 2)
+        .map_err(|e| PublishError::Rss(e.to_string()))?;
     String::from_utf8(out).map_err(|e| PublishError::Rss(e.to_string()))
 }
 
@@ -263,9 +321,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "feed".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "feed".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -352,10 +416,15 @@ impl Publisher {
         let stamp = tokio::task::spawn_blocking(move || store.stamp())
             .await
             .map_err(|e| PublishError::Rss(format!("render task failed: {e}")))??;
-        if !force {
-            if let Some(r) = self.current.read().await.as_ref().filter(|r| r.stamp == stamp) {
-                return Ok(r.clone());
-            }
+        if !force
+            && let Some(r) = self
+                .current
+                .read()
+                .await
+                .as_ref()
+                .filter(|r| r.stamp == stamp)
+        {
+            return Ok(r.clone());
         }
         let (store, meta, file) = (self.store.clone(), self.meta.clone(), self.file.clone());
         let rendered = tokio::task::spawn_blocking(move || -> Result<Rendered, PublishError> {
@@ -395,7 +464,10 @@ async fn rss_handler(State(p): State<Publisher>, headers: HeaderMap) -> Response
 /// Weak comparison of `If-None-Match` against our ETag.
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let ours = etag.trim_start_matches("W/");
-    if_none_match.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == ours)
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
 }
 
 async fn feed_response(p: &Publisher, headers: &HeaderMap, atom: bool) -> Response {
@@ -403,16 +475,31 @@ async fn feed_response(p: &Publisher, headers: &HeaderMap, atom: bool) -> Respon
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot render the feed");
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("feed unavailable: {e}\n")).into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("feed unavailable: {e}\n"),
+            )
+                .into_response();
         }
     };
     let (body, tag, ctype) = if atom {
-        (rendered.atom.clone(), rendered.atom_etag.clone(), "application/atom+xml; charset=utf-8")
+        (
+            rendered.atom.clone(),
+            rendered.atom_etag.clone(),
+            "application/atom+xml; charset=utf-8",
+        )
     } else {
-        (rendered.rss.clone(), rendered.rss_etag.clone(), "application/rss+xml; charset=utf-8")
+        (
+            rendered.rss.clone(),
+            rendered.rss_etag.clone(),
+            "application/rss+xml; charset=utf-8",
+        )
     };
     let last_modified = httpdate::fmt_http_date(rendered.last_modified);
-    let not_modified = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let not_modified = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(inm) => etag_matches(inm, &tag),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
@@ -427,7 +514,9 @@ async fn feed_response(p: &Publisher, headers: &HeaderMap, atom: bool) -> Respon
         .header(header::VARY, "Accept-Encoding");
     if not_modified {
         builder = builder.status(StatusCode::NOT_MODIFIED);
-        return builder.body(Body::empty()).unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        return builder
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
     }
     builder
         .status(StatusCode::OK)
@@ -446,7 +535,11 @@ async fn health_handler(State(p): State<Publisher>) -> Response {
             .filter(|s| s.consecutive_failures > 0)
             .map(|s| s.name.as_str())
             .collect();
-        let disabled: Vec<&str> = states.iter().filter(|s| s.disabled_reason.is_some()).map(|s| s.name.as_str()).collect();
+        let disabled: Vec<&str> = states
+            .iter()
+            .filter(|s| s.disabled_reason.is_some())
+            .map(|s| s.name.as_str())
+            .collect();
         let last_success = states.iter().filter_map(|s| s.last_success).max();
         Ok(serde_json::json!({
             "status": "ok",
@@ -465,8 +558,19 @@ async fn health_handler(State(p): State<Publisher>) -> Response {
             format!("{json}\n"),
         )
             .into_response(),
-        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("{{\"status\":\"error\",\"error\":{}}}\n", serde_json::Value::String(e.to_string()))).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("health task failed: {e}\n")).into_response(),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{{\"status\":\"error\",\"error\":{}}}\n",
+                serde_json::Value::String(e.to_string())
+            ),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("health task failed: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -476,15 +580,19 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, publisher.router()).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, publisher.router())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Binds a listener, with an error that says what to do.
 pub async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, PublishError> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|source| PublishError::Listen {
-        addr: addr.to_string(),
-        source,
-    })
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| PublishError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -495,9 +603,21 @@ mod tests {
     fn sanitizer_removes_hostile_markup_and_absolutises() {
         let html = "<p onclick=\"x()\">نص<script>alert(1)</script><img src=\"/u/a.jpg\" onerror=\"alert(2)\"><a href=\"javascript:alert(3)\">x</a><a href=\"/news/2\">y</a></p>";
         let clean = sanitize_html(html, Some("https://alwasat.ly/news/1"));
-        assert!(!clean.contains("script") && !clean.contains("onerror") && !clean.contains("onclick") && !clean.contains("javascript:"), "{clean}");
-        assert!(clean.contains("src=\"https://alwasat.ly/u/a.jpg\""), "{clean}");
-        assert!(clean.contains("href=\"https://alwasat.ly/news/2\""), "{clean}");
+        assert!(
+            !clean.contains("script")
+                && !clean.contains("onerror")
+                && !clean.contains("onclick")
+                && !clean.contains("javascript:"),
+            "{clean}"
+        );
+        assert!(
+            clean.contains("src=\"https://alwasat.ly/u/a.jpg\""),
+            "{clean}"
+        );
+        assert!(
+            clean.contains("href=\"https://alwasat.ly/news/2\""),
+            "{clean}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
@@ -77,7 +77,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The file was written by a newer marsad.
-    #[error("database {path} has schema version {found}, newer than this marsad knows ({known}); upgrade marsad or point `database` at another file")]
+    #[error(
+        "database {path} has schema version {found}, newer than this marsad knows ({known}); upgrade marsad or point `database` at another file"
+    )]
     TooNew {
         /// The database file.
         path: PathBuf,
@@ -231,9 +233,12 @@ impl Store {
         };
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
         migrate(&mut conn, path)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
@@ -262,18 +267,26 @@ impl Store {
 
     /// Makes the sources table match the configuration: new names are added;
     /// a changed URL resets the validators, the backoff and a 410 disablement.
-    pub fn sync_sources<'a>(&self, sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), StoreError> {
+    pub fn sync_sources<'a>(
+        &self,
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         for (name, url) in sources {
             let existing: Option<String> = tx
-                .query_row("SELECT url FROM sources WHERE name = ?1", [name], |r| r.get(0))
+                .query_row("SELECT url FROM sources WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(|e| self.err(e))?;
             match existing {
                 None => {
-                    tx.execute("INSERT INTO sources (name, url) VALUES (?1, ?2)", params![name, url])
-                        .map_err(|e| self.err(e))?;
+                    tx.execute(
+                        "INSERT INTO sources (name, url) VALUES (?1, ?2)",
+                        params![name, url],
+                    )
+                    .map_err(|e| self.err(e))?;
                 }
                 Some(old) if old != url => {
                     tx.execute(
@@ -292,16 +305,22 @@ impl Store {
     /// The state of one source.
     pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
         let conn = self.lock();
-        conn.query_row(&format!("{SOURCE_SELECT} WHERE name = ?1"), [name], source_row)
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| StoreError::UnknownSource(name.to_string()))
+        conn.query_row(
+            &format!("{SOURCE_SELECT} WHERE name = ?1"),
+            [name],
+            source_row,
+        )
+        .optional()
+        .map_err(|e| self.err(e))?
+        .ok_or_else(|| StoreError::UnknownSource(name.to_string()))
     }
 
     /// The state of every source.
     pub fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare(&format!("{SOURCE_SELECT} ORDER BY name")).map_err(|e| self.err(e))?;
+        let mut stmt = conn
+            .prepare(&format!("{SOURCE_SELECT} ORDER BY name"))
+            .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], source_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
@@ -319,7 +338,9 @@ impl Store {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let t = now();
-        let source_id = source_id(&tx, source).map_err(|e| self.err(e))?.ok_or_else(|| StoreError::UnknownSource(source.into()))?;
+        let source_id = source_id(&tx, source)
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::UnknownSource(source.into()))?;
         let mut stored = Stored::default();
         for a in entries {
             match upsert(&tx, source_id, source, a, t).map_err(|e| self.err(e))? {
@@ -352,7 +373,13 @@ impl Store {
     }
 
     /// Records a failure; `disable` stops polling the source (410 Gone). Returns the failures in a row.
-    pub fn record_failure(&self, source: &str, error: &str, next_poll: i64, disable: Option<&str>) -> Result<u32, StoreError> {
+    pub fn record_failure(
+        &self,
+        source: &str,
+        error: &str,
+        next_poll: i64,
+        disable: Option<&str>,
+    ) -> Result<u32, StoreError> {
         let conn = self.lock();
         let t = now();
         conn.query_row(
@@ -381,12 +408,18 @@ impl Store {
     }
 
     /// Calls `f` for every article stored (first seen) at or after `since`, oldest first.
-    pub fn for_each_article(&self, since: Option<i64>, mut f: impl FnMut(Article) -> std::io::Result<()>) -> Result<usize, StoreError> {
+    pub fn for_each_article(
+        &self,
+        since: Option<i64>,
+        mut f: impl FnMut(Article) -> std::io::Result<()>,
+    ) -> Result<usize, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare(&format!("{ARTICLE_SELECT} WHERE coalesce(a.published, a.fetched) >= ?1 ORDER BY coalesce(a.published, a.fetched), a.id"))
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([since.unwrap_or(i64::MIN)], article_row).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since.unwrap_or(i64::MIN)], article_row)
+            .map_err(|e| self.err(e))?;
         let mut n = 0;
         for row in rows {
             let article = row.map_err(|e| self.err(e))?;
@@ -401,14 +434,19 @@ impl Store {
     /// A number that changes whenever anything published changes (for caching the rendered feed).
     pub fn stamp(&self) -> Result<(i64, i64), StoreError> {
         let conn = self.lock();
-        conn.query_row("SELECT coalesce(max(changed), 0), count(*) FROM articles", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))
+        conn.query_row(
+            "SELECT coalesce(max(changed), 0), count(*) FROM articles",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|e| self.err(e))
     }
 
     /// Runs SQLite's integrity check; `Ok("ok")` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         let conn = self.lock();
-        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -417,7 +455,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         path: path.to_path_buf(),
         source,
     };
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(StoreError::TooNew {
@@ -426,17 +466,23 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
         let tx = conn.transaction().map_err(err)?;
         tx.execute_batch(sql).map_err(err)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1).map_err(err)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(err)?;
         tx.commit().map_err(err)?;
         tracing::info!(version = i + 1, "database migrated");
     }
     Ok(())
 }
 
-const SOURCE_SELECT: &str = "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error,
+const SOURCE_SELECT: &str =
+    "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error,
     consecutive_failures, next_poll, disabled_reason, moved_to FROM sources";
 
 fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
@@ -483,7 +529,10 @@ fn article_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
 }
 
 fn source_id(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<Option<i64>> {
-    tx.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| r.get(0)).optional()
+    tx.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()
 }
 
 enum Upsert {
@@ -498,7 +547,13 @@ fn make_uid(source: &str, entry_key: &str) -> String {
     format!("urn:marsad:entry:{h:032x}")
 }
 
-fn upsert(tx: &Transaction<'_>, source_id: i64, source: &str, a: &NewArticle, t: i64) -> rusqlite::Result<Upsert> {
+fn upsert(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    source: &str,
+    a: &NewArticle,
+    t: i64,
+) -> rusqlite::Result<Upsert> {
     let existing: Option<(i64, String)> = tx
         .query_row(
             "SELECT id, content_hash FROM articles WHERE source_id = ?1 AND entry_key = ?2",
@@ -574,15 +629,37 @@ mod tests {
     fn edits_update_in_place_and_ids_stay() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("sub/m.db")).expect("open");
-        store.sync_sources([("الوسط", "https://alwasat.ly/rss")]).expect("sync");
+        store
+            .sync_sources([("الوسط", "https://alwasat.ly/rss")])
+            .expect("sync");
         let a = article("guid:1", "اشتباكات في طرابلس");
-        let s = store.record_success("الوسط", (None, None), None, None, &[a.clone()], 0).expect("store");
-        assert_eq!(s, Stored { new: 1, updated: 0, unchanged: 0 });
+        let s = store
+            .record_success(
+                "الوسط",
+                (None, None),
+                None,
+                None,
+                std::slice::from_ref(&a),
+                0,
+            )
+            .expect("store");
+        assert_eq!(
+            s,
+            Stored {
+                new: 1,
+                updated: 0,
+                unchanged: 0
+            }
+        );
         let uid = store.latest(10).expect("latest")[0].uid.clone();
-        let s = store.record_success("الوسط", (None, None), None, None, &[a], 0).expect("store");
+        let s = store
+            .record_success("الوسط", (None, None), None, None, &[a], 0)
+            .expect("store");
         assert_eq!(s.unchanged, 1);
         let edited = article("guid:1", "اشتباكات عنيفة في طرابلس");
-        let s = store.record_success("الوسط", (None, None), None, None, &[edited], 0).expect("store");
+        let s = store
+            .record_success("الوسط", (None, None), None, None, &[edited], 0)
+            .expect("store");
         assert_eq!(s.updated, 1);
         let all = store.latest(10).expect("latest");
         assert_eq!(all.len(), 1);
@@ -598,14 +675,29 @@ mod tests {
         {
             let store = Store::open(&path).expect("open");
             store.sync_sources([("a", "https://a.ly/")]).expect("sync");
-            store.record_failure("a", "HTTP 500", 5, None).expect("fail");
-            assert_eq!(store.record_failure("a", "HTTP 500", 5, None).expect("fail"), 2);
+            store
+                .record_failure("a", "HTTP 500", 5, None)
+                .expect("fail");
+            assert_eq!(
+                store
+                    .record_failure("a", "HTTP 500", 5, None)
+                    .expect("fail"),
+                2
+            );
         }
         let store = Store::open(&path).expect("reopen");
-        assert_eq!(store.source_state("a").expect("state").consecutive_failures, 2);
+        assert_eq!(
+            store.source_state("a").expect("state").consecutive_failures,
+            2
+        );
         // A changed URL starts the source afresh.
-        store.sync_sources([("a", "https://a.ly/feed")]).expect("sync");
-        assert_eq!(store.source_state("a").expect("state").consecutive_failures, 0);
+        store
+            .sync_sources([("a", "https://a.ly/feed")])
+            .expect("sync");
+        assert_eq!(
+            store.source_state("a").expect("state").consecutive_failures,
+            0
+        );
         assert_eq!(store.integrity_check().expect("check"), "ok");
     }
 }

@@ -3,7 +3,11 @@
 
 /// Decodes HTML entities, removes tags and collapses white space: for titles, names, categories.
 pub fn inline_text(html: &str) -> String {
-    let stripped = if html.contains('<') { strip_tags(html, false) } else { html.to_string() };
+    let stripped = if html.contains('<') {
+        strip_tags(html, false)
+    } else {
+        html.to_string()
+    };
     let decoded = html_escape::decode_html_entities(&stripped);
     // `&amp;nbsp;` in a feed arrives as `&nbsp;` after XML decoding: decode once more if needed.
     let decoded = if decoded.contains('&') && decoded.contains(';') {
@@ -32,8 +36,28 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 const BLOCKS: [&str; 22] = [
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table", "section",
-    "article", "figure", "figcaption", "pre", "hr", "header",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+    "pre",
+    "hr",
+    "header",
 ];
 
 fn strip_tags(html: &str, blocks: bool) -> String {
@@ -43,12 +67,22 @@ fn strip_tags(html: &str, blocks: bool) -> String {
         out.push_str(&rest[..lt]);
         let tail = &rest[lt..];
         // Skip the contents of script and style, and comments.
-        let lower: String = tail.chars().take(8).collect::<String>().to_ascii_lowercase();
+        let lower: String = tail
+            .chars()
+            .take(8)
+            .collect::<String>()
+            .to_ascii_lowercase();
         let skip_to = if lower.starts_with("<!--") {
             tail.find("-->").map(|i| i + 3)
         } else if lower.starts_with("<script") || lower.starts_with("<style") {
-            let close = if lower.starts_with("<script") { "</script" } else { "</style" };
-            tail.to_ascii_lowercase().find(close).and_then(|i| tail[i..].find('>').map(|j| i + j + 1))
+            let close = if lower.starts_with("<script") {
+                "</script"
+            } else {
+                "</style"
+            };
+            tail.to_ascii_lowercase()
+                .find(close)
+                .and_then(|i| tail[i..].find('>').map(|j| i + j + 1))
         } else {
             None
         };
@@ -118,12 +152,12 @@ pub fn is_arabic(c: char) -> bool {
 }
 
 const FRENCH: [&str; 20] = [
-    "le", "la", "les", "des", "du", "un", "une", "et", "est", "dans", "pour", "sur", "au", "aux", "par", "avec",
-    "qui", "que", "pas", "ont",
+    "le", "la", "les", "des", "du", "un", "une", "et", "est", "dans", "pour", "sur", "au", "aux",
+    "par", "avec", "qui", "que", "pas", "ont",
 ];
 const ENGLISH: [&str; 20] = [
-    "the", "and", "of", "to", "in", "is", "for", "on", "with", "that", "by", "was", "as", "at", "from", "has",
-    "have", "are", "were", "said",
+    "the", "and", "of", "to", "in", "is", "for", "on", "with", "that", "by", "was", "as", "at",
+    "from", "has", "have", "are", "were", "said",
 ];
 
 /// Guesses `ar`, `en` or `fr` from the letters and common words; `None` when there is too little text.
@@ -132,7 +166,9 @@ pub fn guess_lang(text: &str) -> Option<&'static str> {
     for c in text.chars().take(4000) {
         if is_arabic(c) {
             arabic += 1;
-        } else if c.is_alphabetic() && (c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c)) {
+        } else if c.is_alphabetic()
+            && (c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c))
+        {
             latin += 1;
         }
     }
@@ -169,21 +205,32 @@ mod tests {
     #[test]
     fn inline_text_decodes_and_strips() {
         assert_eq!(inline_text("خبر&nbsp;عاجل"), "خبر عاجل");
-        assert_eq!(inline_text("<b>Tripoli</b> &amp; Zawiya"), "Tripoli & Zawiya");
+        assert_eq!(
+            inline_text("<b>Tripoli</b> &amp; Zawiya"),
+            "Tripoli & Zawiya"
+        );
         assert_eq!(inline_text("&#1604;&#1610;&#1576;&#1610;&#1575;"), "ليبيا");
     }
 
     #[test]
     fn html_to_text_keeps_paragraphs_and_drops_scripts() {
-        let t = html_to_text("<p>الفقرة الأولى</p><script>alert('x')</script><p>الفقرة&nbsp;الثانية<br>سطر</p>");
+        let t = html_to_text(
+            "<p>الفقرة الأولى</p><script>alert('x')</script><p>الفقرة&nbsp;الثانية<br>سطر</p>",
+        );
         assert_eq!(t, "الفقرة الأولى\n\nالفقرة الثانية\n\nسطر");
     }
 
     #[test]
     fn languages() {
         assert_eq!(guess_lang("اشتباكات مسلحة في طرابلس"), Some("ar"));
-        assert_eq!(guess_lang("Des affrontements ont éclaté dans la capitale libyenne"), Some("fr"));
-        assert_eq!(guess_lang("Clashes erupted in the Libyan capital on Tuesday"), Some("en"));
+        assert_eq!(
+            guess_lang("Des affrontements ont éclaté dans la capitale libyenne"),
+            Some("fr")
+        );
+        assert_eq!(
+            guess_lang("Clashes erupted in the Libyan capital on Tuesday"),
+            Some("en")
+        );
         assert_eq!(guess_lang("42"), None);
     }
 }

@@ -6,17 +6,21 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{config_text, feed_fixture, Reply, TestServer};
+use common::{Reply, TestServer, config_text, feed_fixture};
 
 fn marsad() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_marsad"));
-    c.env_remove("MARSAD_CONFIG").env_remove("RUST_LOG").env("NO_COLOR", "1");
+    c.env_remove("MARSAD_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1");
     c
 }
 
 /// Runs the binary off the async runtime so the test's servers keep answering.
 async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run marsad")).await.expect("join")
+    tokio::task::spawn_blocking(move || cmd.output().expect("run marsad"))
+        .await
+        .expect("join")
 }
 
 fn text(b: &[u8]) -> String {
@@ -32,33 +36,61 @@ fn check_reports_every_bad_key_with_its_line() {
         "[service]\ndatabase = \"m.db\"\n\n[[source]]\nname = \"Libya Herald\"\nurl = \"https://libyaherald.com/feed/\"\nintervall = \"10m\"\n",
     )
     .expect("write");
-    let out = marsad().args(["check", "--config"]).arg(&path).output().expect("run");
+    let out = marsad()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains(&format!("{}:7: key `intervall`", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:7: key `intervall`", path.display())),
+        "{err}"
+    );
     assert!(err.contains("unknown field"), "{err}");
 
-    std::fs::write(&path, "[service]\ndefault_interval = \"soon\"\n\n[[source]]\nname = \"A\"\nurl = \"not a url\"\n").expect("write");
-    let out = marsad().args(["check", "--config"]).arg(&path).output().expect("run");
+    std::fs::write(
+        &path,
+        "[service]\ndefault_interval = \"soon\"\n\n[[source]]\nname = \"A\"\nurl = \"not a url\"\n",
+    )
+    .expect("write");
+    let out = marsad()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run");
     let err = text(&out.stderr);
-    assert!(err.contains(":2: key `default_interval`") && err.contains("invalid duration \"soon\""), "{err}");
+    assert!(
+        err.contains(":2: key `default_interval`") && err.contains("invalid duration \"soon\""),
+        "{err}"
+    );
     assert!(err.contains(":6: key `url`"), "{err}");
 }
 
 #[test]
 fn check_accepts_the_shipped_configuration() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
-    let out = marsad().args(["check", "--config"]).arg(&shipped).output().expect("run");
+    let out = marsad()
+        .args(["check", "--config"])
+        .arg(&shipped)
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("OK ("), "{}", text(&out.stdout));
 }
 
 #[test]
 fn missing_configuration_says_what_to_do() {
-    let out = marsad().args(["poll", "--config", "/nonexistent/feeds.toml"]).output().expect("run");
+    let out = marsad()
+        .args(["poll", "--config", "/nonexistent/feeds.toml"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("/nonexistent/feeds.toml") && err.contains("--config"), "{err}");
+    assert!(
+        err.contains("/nonexistent/feeds.toml") && err.contains("--config"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,54 +98,122 @@ async fn poll_prints_a_summary_and_export_prints_json_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
     let base = server.url("");
-    server.script("/ar", vec![Reply::ok("application/rss+xml", String::from_utf8(feed_fixture("alwasat-ar.rss")).expect("utf8").replace("{{BASE}}", &base))]);
-    server.script("/broken", vec![Reply::ok("application/rss+xml", feed_fixture("broken-ar.xml"))]);
+    server.script(
+        "/ar",
+        vec![Reply::ok(
+            "application/rss+xml",
+            String::from_utf8(feed_fixture("alwasat-ar.rss"))
+                .expect("utf8")
+                .replace("{{BASE}}", &base),
+        )],
+    );
+    server.script(
+        "/broken",
+        vec![Reply::ok(
+            "application/rss+xml",
+            feed_fixture("broken-ar.xml"),
+        )],
+    );
     let out_file = dir.path().join("out/feed.atom");
-    let cfg = config_text(&dir.path().join("m.db"), &out_file, &[("Al Wasat", server.url("/ar")), ("Broken outlet", server.url("/broken"))], "");
+    let cfg = config_text(
+        &dir.path().join("m.db"),
+        &out_file,
+        &[
+            ("Al Wasat", server.url("/ar")),
+            ("Broken outlet", server.url("/broken")),
+        ],
+        "",
+    );
     let cfg_path = dir.path().join("feeds.toml");
     std::fs::write(&cfg_path, cfg).expect("write");
 
     let mut cmd = marsad();
     cmd.args(["poll", "--config"]).arg(&cfg_path);
     let out = run(cmd).await;
-    assert!(out.status.success(), "per-source failures are not fatal: {}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "per-source failures are not fatal: {}",
+        text(&out.stderr)
+    );
     let stdout = text(&out.stdout);
-    let row = |name: &str| stdout.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row for {name}:\n{stdout}")).to_string();
-    let ok: Vec<String> = row("Al Wasat").split_whitespace().map(str::to_string).collect();
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{stdout}"))
+            .to_string()
+    };
+    let ok: Vec<String> = row("Al Wasat")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     assert_eq!(&ok[2..7], ["ok", "7", "7", "0", "0"], "{stdout}");
-    assert!(row("Broken outlet").contains("FAILED") && row("Broken outlet").contains("not a valid feed"), "{stdout}");
+    assert!(
+        row("Broken outlet").contains("FAILED")
+            && row("Broken outlet").contains("not a valid feed"),
+        "{stdout}"
+    );
     assert!(stdout.contains(&out_file.display().to_string()), "{stdout}");
     // The failing source is named in the logs with its cause.
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("Broken outlet") && stderr.contains("poll failed"), "{stderr}");
+    assert!(
+        stderr.contains("Broken outlet") && stderr.contains("poll failed"),
+        "{stderr}"
+    );
     assert!(out_file.exists());
 
     // Nothing is due on a second plain poll: sources keep their own schedule.
     let mut cmd = marsad();
     cmd.args(["poll", "--config"]).arg(&cfg_path);
     let again = run(cmd).await;
-    assert!(text(&again.stdout).lines().any(|l| l.starts_with("Al Wasat") && l.contains("not due")));
+    assert!(
+        text(&again.stdout)
+            .lines()
+            .any(|l| l.starts_with("Al Wasat") && l.contains("not due"))
+    );
     assert_eq!(server.seen("/ar").len(), 1);
 
     let mut cmd = marsad();
     cmd.args(["export", "--config"]).arg(&cfg_path);
     let export = run(cmd).await;
     assert!(export.status.success());
-    let lines: Vec<serde_json::Value> = text(&export.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let lines: Vec<serde_json::Value> = text(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
     assert_eq!(lines.len(), 7);
-    for key in ["id", "url", "source", "title", "published", "fetched", "lang", "text"] {
+    for key in [
+        "id",
+        "url",
+        "source",
+        "title",
+        "published",
+        "fetched",
+        "lang",
+        "text",
+    ] {
         assert!(lines.iter().all(|l| l.get(key).is_some()), "missing {key}");
     }
-    assert!(lines.iter().all(|l| l["source"] == "Al Wasat" && l["lang"] == "ar"));
-    assert!(lines.iter().any(|l| l["text"].as_str().is_some_and(|t| t.contains("زوارة"))));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["source"] == "Al Wasat" && l["lang"] == "ar")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["text"].as_str().is_some_and(|t| t.contains("زوارة")))
+    );
 
     let mut cmd = marsad();
-    cmd.args(["export", "--since", "2026-11-27", "--config"]).arg(&cfg_path);
+    cmd.args(["export", "--since", "2026-11-27", "--config"])
+        .arg(&cfg_path);
     let since = run(cmd).await;
     let recent = text(&since.stdout).lines().count();
     assert!(recent > 0 && recent < 7, "{recent}");
     let mut cmd = marsad();
-    cmd.args(["export", "--since", "last tuesday", "--config"]).arg(&cfg_path);
+    cmd.args(["export", "--since", "last tuesday", "--config"])
+        .arg(&cfg_path);
     let bad = run(cmd).await;
     assert!(!bad.status.success() && text(&bad.stderr).contains("YYYY-MM-DD"));
 }
@@ -121,12 +221,19 @@ async fn poll_prints_a_summary_and_export_prints_json_lines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_offline_and_prints_the_table() {
     let mut cmd = marsad();
-    cmd.args(["demo", "--once", "--listen", "127.0.0.1:0"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.args(["demo", "--once", "--listen", "127.0.0.1:0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("alwasat-ar") && stdout.contains("total"), "{stdout}");
-    let atom_line = stdout.lines().find(|l| l.starts_with("Atom feed")).expect("atom path printed");
+    assert!(
+        stdout.contains("alwasat-ar") && stdout.contains("total"),
+        "{stdout}"
+    );
+    let atom_line = stdout
+        .lines()
+        .find(|l| l.starts_with("Atom feed"))
+        .expect("atom path printed");
     let path = atom_line.rsplit(": ").next().expect("path");
     let feed = common::read_feed(&std::fs::read(path).expect("atom file"));
     assert!(feed.entries.len() >= 60);
@@ -151,15 +258,38 @@ async fn sigterm_during_a_pass_leaves_a_consistent_database() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
     let base = server.url("");
-    let fill = |n: &str| String::from_utf8(feed_fixture(n)).expect("utf8").replace("{{BASE}}", &base);
-    server.script("/fast", vec![Reply::ok("application/rss+xml", fill("alwasat-ar.rss"))]);
-    server.script("/slow", vec![Reply::ok("application/atom+xml", fill("libyaobserver-en.atom")).delay(Duration::from_secs(2))]);
-    server.script("/stuck", vec![Reply::ok("application/rss+xml", fill("libyaherald-en.rss")).delay(Duration::from_secs(60))]);
+    let fill = |n: &str| {
+        String::from_utf8(feed_fixture(n))
+            .expect("utf8")
+            .replace("{{BASE}}", &base)
+    };
+    server.script(
+        "/fast",
+        vec![Reply::ok("application/rss+xml", fill("alwasat-ar.rss"))],
+    );
+    server.script(
+        "/slow",
+        vec![
+            Reply::ok("application/atom+xml", fill("libyaobserver-en.atom"))
+                .delay(Duration::from_secs(2)),
+        ],
+    );
+    server.script(
+        "/stuck",
+        vec![
+            Reply::ok("application/rss+xml", fill("libyaherald-en.rss"))
+                .delay(Duration::from_secs(60)),
+        ],
+    );
     let db = dir.path().join("m.db");
     let cfg = config_text(
         &db,
         &dir.path().join("out/feed.atom"),
-        &[("Fast", server.url("/fast")), ("Slow", server.url("/slow")), ("Stuck", server.url("/stuck"))],
+        &[
+            ("Fast", server.url("/fast")),
+            ("Slow", server.url("/slow")),
+            ("Stuck", server.url("/stuck")),
+        ],
         "",
     )
     .replace("timeout = \"5s\"", "timeout = \"120s\"");
@@ -175,11 +305,17 @@ async fn sigterm_during_a_pass_leaves_a_consistent_database() {
     // Wait until every source has been requested, i.e. passes are in flight.
     let start = Instant::now();
     while server.seen("/slow").is_empty() || server.seen("/stuck").is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "daemon never polled");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "daemon never polled"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let t0 = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
@@ -208,5 +344,8 @@ async fn sigterm_during_a_pass_leaves_a_consistent_database() {
     // The fast pass committed, the slow one finished during the drain, the stuck one wrote nothing.
     assert_eq!((count("Fast"), count("Slow"), count("Stuck")), (7, 6, 0));
     let stuck = store.source_state("Stuck").expect("state");
-    assert!(stuck.last_success.is_none() && stuck.consecutive_failures == 0, "{stuck:?}");
+    assert!(
+        stuck.last_success.is_none() && stuck.consecutive_failures == 0,
+        "{stuck:?}"
+    );
 }

@@ -6,21 +6,29 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{config, config_text, feed_fixture, read_feed, Reply, TestServer};
+use common::{Reply, TestServer, config, config_text, feed_fixture, read_feed};
 use marsad::pipeline::{self, Context, Selection, Status};
 
 fn report<'a>(reports: &'a [pipeline::SourceReport], name: &str) -> &'a pipeline::SourceReport {
-    reports.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no report for {name}"))
+    reports
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no report for {name}"))
 }
 
 fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
-    feed.entries.iter().filter_map(|e| e.title.as_ref().map(|t| t.content.clone())).collect()
+    feed.entries
+        .iter()
+        .filter_map(|e| e.title.as_ref().map(|t| t.content.clone()))
+        .collect()
 }
 
 #[tokio::test]
 async fn every_format_and_encoding_is_parsed_and_published() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixtures = marsad::demo::serve_fixtures(&common::fixtures()).await.expect("fixture server");
+    let fixtures = marsad::demo::serve_fixtures(&common::fixtures())
+        .await
+        .expect("fixture server");
     let files = marsad::demo::feed_files(&common::fixtures().join("feeds")).expect("list");
     let sources: Vec<(&str, String)> = files
         .iter()
@@ -31,9 +39,14 @@ async fn every_format_and_encoding_is_parsed_and_published() {
         })
         .collect();
     let out = dir.path().join("out/feed.atom");
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &out, &sources, ""));
+    let cfg = config(
+        dir.path(),
+        &config_text(&dir.path().join("m.db"), &out, &sources, ""),
+    );
     let ctx = Context::new(cfg).expect("context");
-    let reports = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let reports = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     ctx.publisher().refresh(true).await.expect("publish");
 
     let expected = [
@@ -57,38 +70,64 @@ async fn every_format_and_encoding_is_parsed_and_published() {
     // Broken inputs fail alone, with a cause a person can act on; nothing of theirs is stored.
     let broken = report(&reports, "broken-ar");
     assert_eq!(broken.status, Status::Failed);
-    assert!(broken.error.as_deref().is_some_and(|e| e.contains("not a valid feed")), "{broken:?}");
+    assert!(
+        broken
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a valid feed")),
+        "{broken:?}"
+    );
     let html = report(&reports, "notafeed");
-    assert!(html.error.as_deref().is_some_and(|e| e.contains("HTML page")), "{html:?}");
+    assert!(
+        html.error
+            .as_deref()
+            .is_some_and(|e| e.contains("HTML page")),
+        "{html:?}"
+    );
 
     let atom = std::fs::read(&out).expect("atom file written");
     let feed = read_feed(&atom);
     assert_eq!(feed.entries.len(), 63);
     let titles = titles(&feed);
     for t in [
-        "جهاز خفر السواحل ينقذ 96 مهاجرا غير قانوني شمال صبراتة",        // windows-1256, declared
-        "مقتل شخصين في اشتباكات بين مجموعتين مسلحتين في جنزور",          // windows-1256, undeclared
+        "جهاز خفر السواحل ينقذ 96 مهاجرا غير قانوني شمال صبراتة", // windows-1256, declared
+        "مقتل شخصين في اشتباكات بين مجموعتين مسلحتين في جنزور",   // windows-1256, undeclared
         "بعثة الأمم المتحدة ترحب بنتائج اجتماع اللجنة العسكرية المشتركة في سرت", // ISO-8859-6
-        "تحركات عسكرية لقوات القيادة العامة قرب قاعدة الجفرة",             // 1256 after 25 newlines
-        "اشتباكات مسلحة في الزاوية وإغلاق الطريق الساحلي",                // &amp;nbsp; decoded
+        "تحركات عسكرية لقوات القيادة العامة قرب قاعدة الجفرة",    // 1256 after 25 newlines
+        "اشتباكات مسلحة في الزاوية وإغلاق الطريق الساحلي",         // &amp;nbsp; decoded
         "Contrebande à Ras Jedir : « Le carburant libyen part toujours vers la Tunisie »",
-        "Gunmen abduct two municipal employees in Sabha",                 // JSON Feed
-        "Derna: new bridge over the wadi opens to traffic",               // RSS 0.91
+        "Gunmen abduct two municipal employees in Sabha", // JSON Feed
+        "Derna: new bridge over the wadi opens to traffic", // RSS 0.91
     ] {
         let norm = |s: &str| s.replace('\u{a0}', " ");
-        assert!(titles.iter().any(|x| norm(x) == norm(t)), "missing title {t:?}");
+        assert!(
+            titles.iter().any(|x| norm(x) == norm(t)),
+            "missing title {t:?}"
+        );
     }
     let text = String::from_utf8(atom.clone()).expect("utf-8");
-    assert!(!text.contains("Ø") && !text.contains("ط£"), "mojibake in output");
-    assert!(!text.contains("alert(") || !text.contains("&lt;script"), "script survived");
-    assert!(!text.contains("onerror") && !text.contains("javascript:"), "hostile markup survived");
+    assert!(
+        !text.contains("Ø") && !text.contains("ط£"),
+        "mojibake in output"
+    );
+    assert!(
+        !text.contains("alert(") || !text.contains("&lt;script"),
+        "script survived"
+    );
+    assert!(
+        !text.contains("onerror") && !text.contains("javascript:"),
+        "hostile markup survived"
+    );
     // Every entry carries a language and its outlet; Arabic renders right to left.
     assert_eq!(text.matches("<source>").count(), 63);
     assert!(text.contains("<title type=\"text\">lana-ar-1256</title>"));
     assert_eq!(text.matches("<entry xml:lang=\"ar\">").count(), 37);
     assert!(text.contains("&lt;div dir=&quot;rtl&quot; lang=&quot;ar&quot;&gt;"));
     // Relative URLs in content were made absolute.
-    assert!(text.contains(&format!("src=&quot;{}/uploads/2026/11/", fixtures.base())), "relative image not absolutised");
+    assert!(
+        text.contains(&format!("src=&quot;{}/uploads/2026/11/", fixtures.base())),
+        "relative image not absolutised"
+    );
     // The RSS copy has the same entries.
     let rss = read_feed(&std::fs::read(marsad::publish::rss_path(&out)).expect("rss written"));
     assert_eq!(rss.entries.len(), 63);
@@ -99,46 +138,90 @@ async fn repolling_is_idempotent_and_edits_update_in_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
     let base = server.url("");
-    let fill = |name: &str| String::from_utf8(feed_fixture(name)).expect("utf-8").replace("{{BASE}}", &base);
+    let fill = |name: &str| {
+        String::from_utf8(feed_fixture(name))
+            .expect("utf-8")
+            .replace("{{BASE}}", &base)
+    };
     server.script(
         "/alwasat/feed",
         vec![
             Reply::ok("application/rss+xml; charset=utf-8", fill("alwasat-ar.rss")),
             Reply::ok("application/rss+xml; charset=utf-8", fill("alwasat-ar.rss")),
-            Reply::ok("application/rss+xml; charset=utf-8", fill("alwasat-ar-update.rss")),
+            Reply::ok(
+                "application/rss+xml; charset=utf-8",
+                fill("alwasat-ar-update.rss"),
+            ),
         ],
     );
     let out = dir.path().join("feed.atom");
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &out, &[("Al Wasat", server.url("/alwasat/feed"))], ""));
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &out,
+            &[("Al Wasat", server.url("/alwasat/feed"))],
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
     let publisher = ctx.publisher();
 
-    let first = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let first = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!((first[0].new, first[0].updated), (7, 0));
     publisher.refresh(true).await.expect("publish");
     let before = read_feed(&std::fs::read(&out).expect("atom"));
 
-    let second = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
-    assert_eq!((second[0].status, second[0].new, second[0].updated), (Status::Ok, 0, 0));
+    let second = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
+    assert_eq!(
+        (second[0].status, second[0].new, second[0].updated),
+        (Status::Ok, 0, 0)
+    );
 
-    let third = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let third = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!((third[0].new, third[0].updated), (2, 1), "{:?}", third[0]);
     publisher.refresh(true).await.expect("publish");
     let after = read_feed(&std::fs::read(&out).expect("atom"));
-    assert_eq!(after.entries.len(), 9, "an edit must not create a second entry");
+    assert_eq!(
+        after.entries.len(),
+        9,
+        "an edit must not create a second entry"
+    );
     let edited = after
         .entries
         .iter()
-        .find(|e| e.title.as_ref().is_some_and(|t| t.content.contains("23 قتيلا")))
+        .find(|e| {
+            e.title
+                .as_ref()
+                .is_some_and(|t| t.content.contains("23 قتيلا"))
+        })
         .expect("edited entry present");
     let original = before
         .entries
         .iter()
-        .find(|e| e.title.as_ref().is_some_and(|t| t.content.contains("انتشال 17 جثة")))
+        .find(|e| {
+            e.title
+                .as_ref()
+                .is_some_and(|t| t.content.contains("انتشال 17 جثة"))
+        })
         .expect("original entry");
-    assert_eq!(edited.id, original.id, "the entry id must not change when the story is edited");
+    assert_eq!(
+        edited.id, original.id,
+        "the entry id must not change when the story is edited"
+    );
     // Ids of untouched entries are stable across re-renders too.
-    let ids = |f: &feed_rs::model::Feed| f.entries.iter().map(|e| e.id.clone()).collect::<std::collections::HashSet<_>>();
+    let ids = |f: &feed_rs::model::Feed| {
+        f.entries
+            .iter()
+            .map(|e| e.id.clone())
+            .collect::<std::collections::HashSet<_>>()
+    };
     assert!(ids(&before).is_subset(&ids(&after)));
 }
 
@@ -146,7 +229,9 @@ async fn repolling_is_idempotent_and_edits_update_in_place() {
 async fn conditional_get_sends_validators_and_a_304_costs_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
-    let body = String::from_utf8(feed_fixture("libyaherald-en.rss")).expect("utf-8").replace("{{BASE}}", &server.url(""));
+    let body = String::from_utf8(feed_fixture("libyaherald-en.rss"))
+        .expect("utf-8")
+        .replace("{{BASE}}", &server.url(""));
     server.script(
         "/feed/",
         vec![
@@ -156,17 +241,41 @@ async fn conditional_get_sends_validators_and_a_304_costs_nothing() {
             Reply::status(304),
         ],
     );
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &[("Libya Herald", server.url("/feed/"))], ""));
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &[("Libya Herald", server.url("/feed/"))],
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
-    let r1 = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let r1 = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!(r1[0].new, 6);
-    let r2 = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let r2 = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!(r2[0].status, Status::NotModified);
     let seen = server.seen("/feed/");
     assert_eq!(seen.len(), 2);
     assert!(seen[0].headers.get("if-none-match").is_none());
-    assert_eq!(seen[1].headers.get("if-none-match").and_then(|v| v.to_str().ok()), Some("\"v1\""));
-    assert_eq!(seen[1].headers.get("if-modified-since").and_then(|v| v.to_str().ok()), Some("Sat, 28 Nov 2026 09:00:00 GMT"));
+    assert_eq!(
+        seen[1]
+            .headers
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok()),
+        Some("\"v1\"")
+    );
+    assert_eq!(
+        seen[1]
+            .headers
+            .get("if-modified-since")
+            .and_then(|v| v.to_str().ok()),
+        Some("Sat, 28 Nov 2026 09:00:00 GMT")
+    );
     let state = ctx.store.source_state("Libya Herald").expect("state");
     assert_eq!(state.consecutive_failures, 0);
     assert_eq!(ctx.store.latest(100).expect("latest").len(), 6);
@@ -177,15 +286,37 @@ async fn server_errors_back_off_exponentially_and_recover() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
     let body = String::from_utf8(feed_fixture("libyaherald-en.rss")).expect("utf-8");
-    server.script("/rss", vec![Reply::status(500), Reply::status(500), Reply::status(500), Reply::ok("application/rss+xml", body)]);
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &[("Flaky", server.url("/rss"))], ""));
+    server.script(
+        "/rss",
+        vec![
+            Reply::status(500),
+            Reply::status(500),
+            Reply::status(500),
+            Reply::ok("application/rss+xml", body),
+        ],
+    );
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &[("Flaky", server.url("/rss"))],
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
     let mut delays = Vec::new();
     for _ in 0..3 {
         let before = chrono::Utc::now().timestamp();
-        let r = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+        let r = pipeline::poll_sources(&ctx, Selection::All)
+            .await
+            .expect("pass");
         assert_eq!(r[0].status, Status::Failed);
-        assert!(r[0].error.as_deref().is_some_and(|e| e.contains("HTTP 500")));
+        assert!(
+            r[0].error
+                .as_deref()
+                .is_some_and(|e| e.contains("HTTP 500"))
+        );
         delays.push(r[0].next_poll.expect("next poll") - before);
     }
     // 10 minutes × 1, 2, 4 with ±20 % jitter.
@@ -196,30 +327,63 @@ async fn server_errors_back_off_exponentially_and_recover() {
     assert_eq!(state.consecutive_failures, 3);
     assert_eq!(state.last_error.as_deref(), Some("HTTP 500"));
     // A due-only pass skips it while backing off.
-    let skipped = pipeline::poll_sources(&ctx, Selection::Due).await.expect("pass");
+    let skipped = pipeline::poll_sources(&ctx, Selection::Due)
+        .await
+        .expect("pass");
     assert_eq!(skipped[0].status, Status::NotDue);
     assert_eq!(server.seen("/rss").len(), 3);
     // Recovery resets the counter.
-    let ok = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let ok = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!((ok[0].status, ok[0].new), (Status::Ok, 6));
-    assert_eq!(ctx.store.source_state("Flaky").expect("state").consecutive_failures, 0);
+    assert_eq!(
+        ctx.store
+            .source_state("Flaky")
+            .expect("state")
+            .consecutive_failures,
+        0
+    );
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured_and_410_disables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
-    server.script("/busy", vec![Reply::status(429).header("retry-after", "7200")]);
-    server.script("/unavail", vec![Reply::status(503).header("retry-after", "Sun, 29 Nov 2099 10:00:00 GMT")]);
+    server.script(
+        "/busy",
+        vec![Reply::status(429).header("retry-after", "7200")],
+    );
+    server.script(
+        "/unavail",
+        vec![Reply::status(503).header("retry-after", "Sun, 29 Nov 2099 10:00:00 GMT")],
+    );
     server.script("/gone", vec![Reply::status(410)]);
-    let sources = [("Busy", server.url("/busy")), ("Down", server.url("/unavail")), ("Gone", server.url("/gone"))];
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &sources, ""));
+    let sources = [
+        ("Busy", server.url("/busy")),
+        ("Down", server.url("/unavail")),
+        ("Gone", server.url("/gone")),
+    ];
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &sources,
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
     let now = chrono::Utc::now().timestamp();
-    let r = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let r = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     let busy = report(&r, "Busy");
     assert!(busy.error.as_deref().is_some_and(|e| e.contains("429")));
-    assert!(busy.next_poll.expect("next") >= now + 7200, "Retry-After ignored: {busy:?}");
+    assert!(
+        busy.next_poll.expect("next") >= now + 7200,
+        "Retry-After ignored: {busy:?}"
+    );
     // An HTTP-date far away is capped at a week, so the source is never dropped for good.
     let down = report(&r, "Down");
     let wait = down.next_poll.expect("next") - now;
@@ -227,9 +391,17 @@ async fn retry_after_is_honoured_and_410_disables() {
     let gone = report(&r, "Gone");
     assert_eq!(gone.status, Status::Disabled);
     let state = ctx.store.source_state("Gone").expect("state");
-    assert!(state.disabled_reason.as_deref().is_some_and(|s| s.contains("410")), "{state:?}");
+    assert!(
+        state
+            .disabled_reason
+            .as_deref()
+            .is_some_and(|s| s.contains("410")),
+        "{state:?}"
+    );
     // Disabled sources are not requested again, even when every source is forced.
-    let again = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let again = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     assert_eq!(report(&again, "Gone").status, Status::Disabled);
     assert_eq!(server.seen("/gone").len(), 1);
 }
@@ -250,17 +422,48 @@ async fn oversized_bodies_and_compression_bombs_are_cut_off() {
     }
     let bomb = gz.finish().expect("gzip");
     assert!(bomb.len() < 1 << 20);
-    server.script("/bomb", vec![Reply::ok("application/rss+xml", bomb).header("content-encoding", "gzip")]);
-    server.script("/fine", vec![Reply::ok("application/rss+xml", feed_fixture("libyaherald-en.rss"))]);
-    let sources = [("Huge", server.url("/huge")), ("Bomb", server.url("/bomb")), ("Fine", server.url("/fine"))];
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &sources, "max_body = \"1MiB\""));
+    server.script(
+        "/bomb",
+        vec![Reply::ok("application/rss+xml", bomb).header("content-encoding", "gzip")],
+    );
+    server.script(
+        "/fine",
+        vec![Reply::ok(
+            "application/rss+xml",
+            feed_fixture("libyaherald-en.rss"),
+        )],
+    );
+    let sources = [
+        ("Huge", server.url("/huge")),
+        ("Bomb", server.url("/bomb")),
+        ("Fine", server.url("/fine")),
+    ];
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &sources,
+            "max_body = \"1MiB\"",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
     let started = std::time::Instant::now();
-    let r = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
-    assert!(started.elapsed() < Duration::from_secs(5), "the cap must stop the download early");
+    let r = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the cap must stop the download early"
+    );
     for name in ["Huge", "Bomb"] {
         let rep = report(&r, name);
-        assert!(rep.error.as_deref().is_some_and(|e| e.contains("larger than the 1048576-byte limit")), "{rep:?}");
+        assert!(
+            rep.error
+                .as_deref()
+                .is_some_and(|e| e.contains("larger than the 1048576-byte limit")),
+            "{rep:?}"
+        );
     }
     assert_eq!(report(&r, "Fine").new, 6);
 }
@@ -269,19 +472,43 @@ async fn oversized_bodies_and_compression_bombs_are_cut_off() {
 async fn private_addresses_are_refused_unless_allowed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
-    server.script("/feed", vec![Reply::ok("application/rss+xml", feed_fixture("libyaherald-en.rss"))]);
+    server.script(
+        "/feed",
+        vec![Reply::ok(
+            "application/rss+xml",
+            feed_fixture("libyaherald-en.rss"),
+        )],
+    );
     let by_ip = server.url("/feed");
     let by_name = format!("http://localhost:{}/feed", server.addr.port());
-    let text = config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &[("Literal", by_ip), ("Named", by_name)], "")
-        .replace("allow_private_networks = true", "allow_private_networks = false");
+    let text = config_text(
+        &dir.path().join("m.db"),
+        &dir.path().join("f.atom"),
+        &[("Literal", by_ip), ("Named", by_name)],
+        "",
+    )
+    .replace(
+        "allow_private_networks = true",
+        "allow_private_networks = false",
+    );
     let ctx = Context::new(config(dir.path(), &text)).expect("context");
-    let r = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let r = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     for name in ["Literal", "Named"] {
         let rep = report(&r, name);
         assert_eq!(rep.status, Status::Failed);
-        assert!(rep.error.as_deref().is_some_and(|e| e.contains("private, loopback or link-local")), "{rep:?}");
+        assert!(
+            rep.error
+                .as_deref()
+                .is_some_and(|e| e.contains("private, loopback or link-local")),
+            "{rep:?}"
+        );
     }
-    assert!(server.seen("/feed").is_empty(), "no request may reach a private address");
+    assert!(
+        server.seen("/feed").is_empty(),
+        "no request may reach a private address"
+    );
 }
 
 #[tokio::test]
@@ -289,17 +516,48 @@ async fn redirects_are_followed_and_permanent_moves_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
     server.script("/old", vec![Reply::status(301).header("location", "/new")]);
-    server.script("/new", vec![Reply::ok("application/rss+xml", feed_fixture("libyaherald-en.rss"))]);
-    server.script("/loop", vec![Reply::status(302).header("location", "/loop")]);
+    server.script(
+        "/new",
+        vec![Reply::ok(
+            "application/rss+xml",
+            feed_fixture("libyaherald-en.rss"),
+        )],
+    );
+    server.script(
+        "/loop",
+        vec![Reply::status(302).header("location", "/loop")],
+    );
     let sources = [("Moved", server.url("/old")), ("Loop", server.url("/loop"))];
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &sources, ""));
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &sources,
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
-    let r = pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    let r = pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     let moved = report(&r, "Moved");
     assert_eq!((moved.status, moved.new), (Status::Ok, 6));
-    assert!(moved.warnings.iter().any(|w| w.contains("moved permanently") && w.contains("/new")), "{moved:?}");
+    assert!(
+        moved
+            .warnings
+            .iter()
+            .any(|w| w.contains("moved permanently") && w.contains("/new")),
+        "{moved:?}"
+    );
     let looped = report(&r, "Loop");
-    assert!(looped.error.as_deref().is_some_and(|e| e.contains("more than 5 redirects")), "{looped:?}");
+    assert!(
+        looped
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("more than 5 redirects")),
+        "{looped:?}"
+    );
     assert_eq!(server.seen("/loop").len(), 6);
 }
 
@@ -307,48 +565,120 @@ async fn redirects_are_followed_and_permanent_moves_reported() {
 async fn output_is_served_with_validators_gzip_and_health() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start().await;
-    let body = String::from_utf8(feed_fixture("alwasat-ar.rss")).expect("utf-8").replace("{{BASE}}", &server.url(""));
+    let body = String::from_utf8(feed_fixture("alwasat-ar.rss"))
+        .expect("utf-8")
+        .replace("{{BASE}}", &server.url(""));
     server.script("/feed", vec![Reply::ok("application/rss+xml", body)]);
-    let cfg = config(dir.path(), &config_text(&dir.path().join("m.db"), &dir.path().join("f.atom"), &[("Al Wasat", server.url("/feed"))], ""));
+    let cfg = config(
+        dir.path(),
+        &config_text(
+            &dir.path().join("m.db"),
+            &dir.path().join("f.atom"),
+            &[("Al Wasat", server.url("/feed"))],
+            "",
+        ),
+    );
     let ctx = Context::new(cfg).expect("context");
-    pipeline::poll_sources(&ctx, Selection::All).await.expect("pass");
+    pipeline::poll_sources(&ctx, Selection::All)
+        .await
+        .expect("pass");
     let publisher = ctx.publisher();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(marsad::publish::serve(publisher, listener, std::future::pending()));
-    let client = reqwest::Client::builder().gzip(false).build().expect("client");
+    tokio::spawn(marsad::publish::serve(
+        publisher,
+        listener,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::builder()
+        .gzip(false)
+        .build()
+        .expect("client");
     let url = format!("http://{addr}/feed.atom");
 
     let first = client.get(&url).send().await.expect("get");
     assert_eq!(first.status(), 200);
-    assert_eq!(first.headers()["content-type"], "application/atom+xml; charset=utf-8");
+    assert_eq!(
+        first.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
     let etag = first.headers()["etag"].to_str().expect("etag").to_string();
-    let last_modified = first.headers()["last-modified"].to_str().expect("lm").to_string();
+    let last_modified = first.headers()["last-modified"]
+        .to_str()
+        .expect("lm")
+        .to_string();
     let body = first.bytes().await.expect("body");
     let feed = read_feed(&body);
     assert_eq!(feed.entries.len(), 7);
-    assert!(feed.entries.iter().all(|e| e.title.as_ref().is_some_and(|t| t.content.chars().any(marsad::text::is_arabic))));
+    assert!(feed.entries.iter().all(|e| {
+        e.title
+            .as_ref()
+            .is_some_and(|t| t.content.chars().any(marsad::text::is_arabic))
+    }));
 
-    let again = client.get(&url).header("if-none-match", &etag).send().await.expect("get");
+    let again = client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.expect("body").is_empty());
-    let since = client.get(&url).header("if-modified-since", &last_modified).send().await.expect("get");
+    let since = client
+        .get(&url)
+        .header("if-modified-since", &last_modified)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(since.status(), 304);
-    let stale = client.get(&url).header("if-none-match", "W/\"0000\"").send().await.expect("get");
+    let stale = client
+        .get(&url)
+        .header("if-none-match", "W/\"0000\"")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(stale.status(), 200);
 
-    let gz = client.get(&url).header("accept-encoding", "gzip").send().await.expect("get");
+    let gz = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(gz.headers()["content-encoding"], "gzip");
     let compressed = gz.bytes().await.expect("body");
     let mut plain = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut plain).expect("gunzip");
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut plain,
+    )
+    .expect("gunzip");
     assert_eq!(plain, body.to_vec());
 
-    let rss = client.get(format!("http://{addr}/feed.rss")).send().await.expect("get");
-    assert_eq!(rss.headers()["content-type"], "application/rss+xml; charset=utf-8");
-    assert_eq!(read_feed(&rss.bytes().await.expect("body")).entries.len(), 7);
+    let rss = client
+        .get(format!("http://{addr}/feed.rss"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        rss.headers()["content-type"],
+        "application/rss+xml; charset=utf-8"
+    );
+    assert_eq!(
+        read_feed(&rss.bytes().await.expect("body")).entries.len(),
+        7
+    );
 
-    let health = client.get(format!("http://{addr}/healthz")).send().await.expect("get").bytes().await.expect("body");
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("body");
     let health: serde_json::Value = serde_json::from_slice(&health).expect("json");
     assert_eq!(health["status"], "ok");
     assert_eq!(health["articles"], 7);

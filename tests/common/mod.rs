@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::Response;
-use axum::Router;
 
 /// The repository's fixtures folder.
 pub fn fixtures() -> PathBuf {
@@ -88,7 +88,9 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind loopback");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new().fallback(handle).with_state(inner.clone());
         tokio::spawn(async move {
@@ -109,7 +111,12 @@ impl TestServer {
 
     pub fn seen(&self, path: &str) -> Vec<Seen> {
         let inner = self.inner.lock().expect("lock");
-        inner.seen.iter().filter(|s| s.path == path).cloned().collect()
+        inner
+            .seen
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
     }
 }
 
@@ -128,12 +135,16 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
         }
     };
     let Some(reply) = reply else {
-        return Response::builder().status(404).body(Body::from("not scripted")).expect("response");
+        return Response::builder()
+            .status(404)
+            .body(Body::from("not scripted"))
+            .expect("response");
     };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).expect("status"));
+    let mut builder =
+        Response::builder().status(StatusCode::from_u16(reply.status).expect("status"));
     for (k, v) in &reply.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
@@ -141,7 +152,9 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
         Some(total) => {
             let chunk = vec![b' '; 64 * 1024];
             let chunks = total / chunk.len() as u64;
-            let stream = futures_util::stream::iter((0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+            let stream = futures_util::stream::iter(
+                (0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+            );
             Body::from_stream(stream)
         }
         None => Body::from(reply.body),
@@ -150,14 +163,21 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
 }
 
 /// A feeds.toml for sources served by a test server.
-pub fn config_text(db: &Path, out: &Path, sources: &[(&str, String)], extra_service: &str) -> String {
+pub fn config_text(
+    db: &Path,
+    out: &Path,
+    sources: &[(&str, String)],
+    extra_service: &str,
+) -> String {
     let mut t = format!(
         "[service]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:0\"\nallow_private_networks = true\ndefault_interval = \"10m\"\ntimeout = \"5s\"\n{extra_service}\n\n[output]\ntitle = \"Libya security monitor\"\nfile = \"{}\"\nmax_entries = 200\n",
         db.display(),
         out.display()
     );
     for (name, url) in sources {
-        t.push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+        t.push_str(&format!(
+            "\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n"
+        ));
     }
     t
 }

@@ -1,0 +1,25 @@
+//! Conformance on the public feed corpora in `../shared/corpora/feeds`
+//! (feedparser's suite and feed-rs's fixtures). Skips, saying so, when the
+//! corpus is not beside the repository. `marsad eval feeds` prints the same figures.
+
+use std::path::Path;
+
+#[test]
+fn feed_corpora_parse_as_their_expectations_say() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/feeds");
+    if !root.join("feedparser").is_dir() {
+        eprintln!("skipped: {} is absent", root.display());
+        return;
+    }
+    let report = marsad::eval::feeds(&root);
+    eprintln!("{report}");
+    assert!(report.panics.is_empty(), "parser panicked on {:?}", report.panics);
+    assert!(report.files > 2000, "corpus incomplete: {} files", report.files);
+    let wellformed = report.parsed["wellformed"];
+    assert!(wellformed.share() >= 0.97, "well-formed feeds parsed: {wellformed}");
+    assert!(report.encoding.share() >= 0.85, "encodings chosen: {}", report.encoding);
+    assert_eq!(report.feedrs_count.pass, report.feedrs_count.total, "feed-rs fixtures: {}", report.feedrs_count);
+    assert!(report.feedrs_fields.share() >= 0.99, "feed-rs fields: {}", report.feedrs_fields);
+    let fields = report.fields.values().fold((0, 0), |(p, t), s| (p + s.pass, t + s.total));
+    assert!(fields.0 as f64 / fields.1 as f64 >= 0.84, "feedparser fields: {fields:?}");
+}
