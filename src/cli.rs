@@ -110,7 +110,10 @@ pub fn run(cli: Cli) -> ExitCode {
     init_logging(
         cli.log_format,
         cli.log.as_deref(),
-        matches!(cli.command, Command::Export { .. } | Command::Check(_) | Command::Eval(_)),
+        matches!(
+            cli.command,
+            Command::Export { .. } | Command::Check(_) | Command::Eval(_)
+        ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -213,7 +216,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => demo(fixtures, listen, once).await,
         Command::Eval(EvalCommand::Feeds { corpus, verbose }) => {
             if !corpus.join("feedparser").is_dir() {
-                bail!("{} has no feedparser/ folder; pass --corpus PATH/TO/corpora/feeds", corpus.display());
+                bail!(
+                    "{} has no feedparser/ folder; pass --corpus PATH/TO/corpora/feeds",
+                    corpus.display()
+                );
             }
             let report = tokio::task::spawn_blocking(move || crate::eval::feeds(&corpus)).await?;
             println!("{report}");

@@ -30,13 +30,23 @@ impl Score {
 
     /// Share passed, 0..=1.
     pub fn share(&self) -> f64 {
-        if self.total == 0 { 0.0 } else { self.pass as f64 / self.total as f64 }
+        if self.total == 0 {
+            0.0
+        } else {
+            self.pass as f64 / self.total as f64
+        }
     }
 }
 
 impl std::fmt::Display for Score {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{} ({:.1} %)", self.pass, self.total, 100.0 * self.share())
+        write!(
+            f,
+            "{}/{} ({:.1} %)",
+            self.pass,
+            self.total,
+            100.0 * self.share()
+        )
     }
 }
 
@@ -65,7 +75,12 @@ pub struct FeedsReport {
 
 impl std::fmt::Display for FeedsReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "files read: {}   parser panics: {}", self.files, self.panics.len())?;
+        writeln!(
+            f,
+            "files read: {}   parser panics: {}",
+            self.files,
+            self.panics.len()
+        )?;
         writeln!(f, "feedparser, parsed where `not bozo` is expected:")?;
         let mut all = Score::default();
         for (k, s) in &self.parsed {
@@ -82,15 +97,33 @@ impl std::fmt::Display for FeedsReport {
             all.total += s.total;
         }
         writeln!(f, "  {:<16} {all}", "all")?;
-        writeln!(f, "feedparser, encoding chosen as expected: {}", self.encoding)?;
-        writeln!(f, "feedparser, ill-formed (bozo) files still read: {}", self.illformed_parsed)?;
-        writeln!(f, "feed-rs fixtures, expected entry count: {}", self.feedrs_count)?;
-        write!(f, "feed-rs fixtures, titles/links/dates equal: {}", self.feedrs_fields)
+        writeln!(
+            f,
+            "feedparser, encoding chosen as expected: {}",
+            self.encoding
+        )?;
+        writeln!(
+            f,
+            "feedparser, ill-formed (bozo) files still read: {}",
+            self.illformed_parsed
+        )?;
+        writeln!(
+            f,
+            "feed-rs fixtures, expected entry count: {}",
+            self.feedrs_count
+        )?;
+        write!(
+            f,
+            "feed-rs fixtures, titles/links/dates equal: {}",
+            self.feedrs_fields
+        )
     }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
@@ -102,8 +135,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn parse_guarded(bytes: &[u8], content_type: Option<&str>) -> Result<Result<ParsedFeed, parse::ParseError>, ()> {
-    panic::catch_unwind(AssertUnwindSafe(|| parse::parse_feed(bytes, content_type, None, None))).map_err(|_| ())
+fn parse_guarded(
+    bytes: &[u8],
+    content_type: Option<&str>,
+) -> Result<Result<ParsedFeed, parse::ParseError>, ()> {
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        parse::parse_feed(bytes, content_type, None, None)
+    }))
+    .map_err(|_| ())
 }
 
 /// Decodes a Python string literal (`u'...'`, `'...'`, `"..."`) at the start of `s`;
@@ -133,7 +172,9 @@ fn python_string(s: &str) -> Option<(String, &str)> {
                     'u' => 4,
                     _ => 8,
                 };
-                let hex: String = (0..n).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                let hex: String = (0..n)
+                    .filter_map(|_| chars.next().map(|(_, c)| c))
+                    .collect();
                 out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
             }
             other => out.push(other),
@@ -148,7 +189,11 @@ enum Clause {
     NotBozo,
     Bozo,
     Encoding(String),
-    Field { entry: Option<usize>, key: String, value: String },
+    Field {
+        entry: Option<usize>,
+        key: String,
+        value: String,
+    },
     Other,
 }
 
@@ -173,7 +218,9 @@ fn clauses(expect: &str) -> Vec<Clause> {
             }
         } else if let Some((entry, key, r)) = field_ref(rest) {
             match r.trim_start().strip_prefix("== ").and_then(python_string) {
-                Some((value, r)) if r.trim_start().is_empty() || r.trim_start().starts_with("and ") => {
+                Some((value, r))
+                    if r.trim_start().is_empty() || r.trim_start().starts_with("and ") =>
+                {
                     out.push(Clause::Field { entry, key, value });
                     rest = r;
                 }
@@ -212,12 +259,18 @@ fn header_content_type(text: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let l = l.trim().strip_prefix("Header:")?.trim();
         let (name, value) = l.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("content-type").then(|| value.trim().to_string())
+        name.trim()
+            .eq_ignore_ascii_case("content-type")
+            .then(|| value.trim().to_string())
     })
 }
 
 fn expect_line(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.trim().strip_prefix("Expect:").map(|e| e.trim().to_string()))
+    text.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Expect:")
+            .map(|e| e.trim().to_string())
+    })
 }
 
 fn our_value(feed: &ParsedFeed, entry: Option<usize>, key: &str) -> Option<String> {
@@ -231,11 +284,15 @@ fn our_value(feed: &ParsedFeed, entry: Option<usize>, key: &str) -> Option<Strin
 }
 
 fn comparable(entry: Option<usize>, key: &str) -> bool {
-    matches!((entry, key), (None, "title") | (Some(_), "title" | "link" | "id"))
+    matches!(
+        (entry, key),
+        (None, "title") | (Some(_), "title" | "link" | "id")
+    )
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    text::collapse_ws(a) == text::collapse_ws(&text::inline_text(b)) || text::collapse_ws(a) == text::collapse_ws(b)
+    text::collapse_ws(a) == text::collapse_ws(&text::inline_text(b))
+        || text::collapse_ws(a) == text::collapse_ws(b)
 }
 
 /// Runs the feed corpora under `root` (the folder holding `feedparser/` and `feed-rs/`).
@@ -244,10 +301,14 @@ pub fn feeds(root: &Path) -> FeedsReport {
     let mut files = Vec::new();
     walk(&root.join("feedparser/tests"), &mut files);
     for path in files {
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         report.files += 1;
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
-        let Some(expect) = expect_line(&head) else { continue };
+        let Some(expect) = expect_line(&head) else {
+            continue;
+        };
         let folder = path
             .strip_prefix(root.join("feedparser/tests"))
             .ok()
@@ -266,9 +327,15 @@ pub fn feeds(root: &Path) -> FeedsReport {
             match clause {
                 Clause::NotBozo => {
                     if let Err(e) = &result {
-                        report.misses.push(format!("{}: not parsed: {e}", path.display()));
+                        report
+                            .misses
+                            .push(format!("{}: not parsed: {e}", path.display()));
                     }
-                    report.parsed.entry(folder.clone()).or_default().add(result.is_ok())
+                    report
+                        .parsed
+                        .entry(folder.clone())
+                        .or_default()
+                        .add(result.is_ok())
                 }
                 Clause::Bozo => {
                     if folder == "illformed" {
@@ -277,22 +344,35 @@ pub fn feeds(root: &Path) -> FeedsReport {
                 }
                 Clause::Encoding(want) => {
                     // The decoding step alone: some of these files are empty feeds.
-                    let got = parse::decode_xml(&bytes, content_type.as_deref(), None, None).encoding;
+                    let got =
+                        parse::decode_xml(&bytes, content_type.as_deref(), None, None).encoding;
                     let ok = encoding_rs::Encoding::for_label(want.as_bytes()).is_some_and(|enc| {
                         // encoding_rs decodes GBK with its gb18030 decoder.
                         enc == got || (enc == encoding_rs::GB18030 && got == encoding_rs::GBK)
                     });
                     if !ok {
-                        report.misses.push(format!("{}: encoding: want {want}, got {}", path.display(), got.name()));
+                        report.misses.push(format!(
+                            "{}: encoding: want {want}, got {}",
+                            path.display(),
+                            got.name()
+                        ));
                     }
                     report.encoding.add(ok);
                 }
                 Clause::Field { entry, key, value } if comparable(entry, &key) => {
-                    let kind = format!("{}.{key}", if entry.is_some() { "entries" } else { "feed" });
+                    let kind =
+                        format!("{}.{key}", if entry.is_some() { "entries" } else { "feed" });
                     let ours = result.as_ref().ok().and_then(|f| our_value(f, entry, &key));
                     let ok = ours.as_deref().is_some_and(|o| same_text(o, &value));
                     if !ok {
-                        report.misses.push(format!("{}: {kind}: want {value:?}, got {ours:?} ({})", path.display(), result.as_ref().map(|_| "parsed".to_string()).unwrap_or_else(|e| e.to_string())));
+                        report.misses.push(format!(
+                            "{}: {kind}: want {value:?}, got {ours:?} ({})",
+                            path.display(),
+                            result
+                                .as_ref()
+                                .map(|_| "parsed".to_string())
+                                .unwrap_or_else(|e| e.to_string())
+                        ));
                     }
                     report.fields.entry(kind).or_default().add(ok);
                 }
@@ -303,17 +383,27 @@ pub fn feeds(root: &Path) -> FeedsReport {
 
     let mut fixtures = Vec::new();
     walk(&root.join("feed-rs/feed-rs/fixture"), &mut fixtures);
-    for json_path in fixtures.iter().filter(|p| p.to_string_lossy().ends_with(".serde.json")) {
-        let stem = json_path.to_string_lossy().trim_end_matches(".serde.json").to_string();
+    for json_path in fixtures
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".serde.json"))
+    {
+        let stem = json_path
+            .to_string_lossy()
+            .trim_end_matches(".serde.json")
+            .to_string();
         let Some(feed_path) = fixtures.iter().find(|p| {
             let s = p.to_string_lossy();
             s.starts_with(&stem) && !s.ends_with(".serde.json") && s[stem.len()..].starts_with('.')
         }) else {
             continue;
         };
-        let (Ok(bytes), Ok(json)) = (std::fs::read(feed_path), std::fs::read(json_path)) else { continue };
+        let (Ok(bytes), Ok(json)) = (std::fs::read(feed_path), std::fs::read(json_path)) else {
+            continue;
+        };
         report.files += 1;
-        let Ok(want) = serde_json::from_slice::<serde_json::Value>(&json) else { continue };
+        let Ok(want) = serde_json::from_slice::<serde_json::Value>(&json) else {
+            continue;
+        };
         let got = match parse_guarded(&bytes, None) {
             Ok(r) => r.ok(),
             Err(()) => {
@@ -322,18 +412,29 @@ pub fn feeds(root: &Path) -> FeedsReport {
             }
         };
         let want_entries = want["entries"].as_array().cloned().unwrap_or_default();
-        report.feedrs_count.add(got.as_ref().is_some_and(|g| g.entries.len() == want_entries.len()));
+        report.feedrs_count.add(
+            got.as_ref()
+                .is_some_and(|g| g.entries.len() == want_entries.len()),
+        );
         for (i, we) in want_entries.iter().enumerate() {
             let ge = got.as_ref().and_then(|g| g.entries.get(i));
             if let Some(t) = we["title"]["content"].as_str() {
-                report.feedrs_fields.add(ge.is_some_and(|g| same_text(&g.title, t)));
+                report
+                    .feedrs_fields
+                    .add(ge.is_some_and(|g| same_text(&g.title, t)));
             }
             if let Some(href) = we["links"].get(0).and_then(|l| l["href"].as_str()) {
-                report.feedrs_fields.add(ge.and_then(|g| g.link.as_deref()) == Some(href));
+                report
+                    .feedrs_fields
+                    .add(ge.and_then(|g| g.link.as_deref()) == Some(href));
             }
             if let Some(p) = we["published"].as_str() {
-                let want_ts = chrono::DateTime::parse_from_rfc3339(p).ok().map(|d| d.timestamp());
-                report.feedrs_fields.add(ge.and_then(|g| g.published).map(|d| d.timestamp()) == want_ts);
+                let want_ts = chrono::DateTime::parse_from_rfc3339(p)
+                    .ok()
+                    .map(|d| d.timestamp());
+                report
+                    .feedrs_fields
+                    .add(ge.and_then(|g| g.published).map(|d| d.timestamp()) == want_ts);
             }
         }
     }
@@ -348,9 +449,22 @@ mod tests {
     fn expect_clauses() {
         assert_eq!(
             clauses("not bozo and entries[0]['title'] == u'Example \\u00e9'"),
-            vec![Clause::NotBozo, Clause::Field { entry: Some(0), key: "title".into(), value: "Example é".into() }]
+            vec![
+                Clause::NotBozo,
+                Clause::Field {
+                    entry: Some(0),
+                    key: "title".into(),
+                    value: "Example é".into()
+                }
+            ]
         );
-        assert_eq!(clauses("not bozo and encoding == 'us-ascii'"), vec![Clause::NotBozo, Clause::Encoding("us-ascii".into())]);
-        assert_eq!(clauses("bozo and entries[0]['title_detail']['type'] == 'x'"), vec![Clause::Bozo, Clause::Other]);
+        assert_eq!(
+            clauses("not bozo and encoding == 'us-ascii'"),
+            vec![Clause::NotBozo, Clause::Encoding("us-ascii".into())]
+        );
+        assert_eq!(
+            clauses("bozo and entries[0]['title_detail']['type'] == 'x'"),
+            vec![Clause::Bozo, Clause::Other]
+        );
     }
 }

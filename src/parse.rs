@@ -227,14 +227,28 @@ fn legacy_fixups(body: &str) -> Option<String> {
     }
     if tag.starts_with("<feed") && tag.contains(ATOM03_NS) {
         let mut out = body.replace(ATOM03_NS, "http://www.w3.org/2005/Atom");
-        for (old, new) in [("modified", "updated"), ("issued", "published"), ("tagline", "subtitle"), ("copyright", "rights")] {
-            out = out.replace(&format!("<{old}>"), &format!("<{new}>")).replace(&format!("</{old}>"), &format!("</{new}>"));
+        for (old, new) in [
+            ("modified", "updated"),
+            ("issued", "published"),
+            ("tagline", "subtitle"),
+            ("copyright", "rights"),
+        ] {
+            out = out
+                .replace(&format!("<{old}>"), &format!("<{new}>"))
+                .replace(&format!("</{old}>"), &format!("</{new}>"));
             out = out.replace(&format!("<{old} "), &format!("<{new} "));
         }
-        for (old, new) in [("type=\"text/html\"", "type=\"html\""), ("type=\"text/plain\"", "type=\"text\""), ("type=\"application/xhtml+xml\"", "type=\"xhtml\"")] {
+        for (old, new) in [
+            ("type=\"text/html\"", "type=\"html\""),
+            ("type=\"text/plain\"", "type=\"text\""),
+            ("type=\"application/xhtml+xml\"", "type=\"xhtml\""),
+        ] {
             out = out.replace(old, new);
         }
-        return Some(out.replace(" mode=\"escaped\"", "").replace(" mode=\"xml\"", ""));
+        return Some(
+            out.replace(" mode=\"escaped\"", "")
+                .replace(" mode=\"xml\"", ""),
+        );
     }
     None
 }
@@ -343,7 +357,7 @@ pub fn parse_feed(
         FeedType::RSS1 => "RSS 1.0",
         FeedType::RSS2 => "RSS 2.0",
     };
-    let feed_lang = feed.language.as_deref().map(normalise_lang);
+    let feed_lang = feed.language.as_deref().and_then(normalise_lang);
     let entries = feed
         .entries
         .into_iter()
@@ -379,8 +393,16 @@ fn run_feed_rs(body: &str, base: Option<&str>) -> Result<model::Feed, ParseError
     }
 }
 
-fn normalise_lang(lang: &str) -> String {
-    lang.trim().to_ascii_lowercase().replace('_', "-")
+/// Normalises a language tag (`en_US` → `en-us`); `None` if it is not a BCP 47-shaped tag.
+fn normalise_lang(lang: &str) -> Option<String> {
+    let tag = lang.trim().to_ascii_lowercase().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    let ok = (1..=8).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    ok.then_some(tag)
 }
 
 fn text_title(t: &model::Text) -> String {
@@ -434,7 +456,7 @@ fn convert_entry(e: model::Entry, base: Option<&Url>) -> FeedEntry {
             .map(|c| text::inline_text(c.label.as_deref().unwrap_or(&c.term)))
             .filter(|c| !c.is_empty())
             .collect(),
-        lang: e.language.as_deref().map(normalise_lang),
+        lang: e.language.as_deref().and_then(normalise_lang),
     }
 }
 

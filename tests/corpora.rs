@@ -13,13 +13,42 @@ fn feed_corpora_parse_as_their_expectations_say() {
     }
     let report = marsad::eval::feeds(&root);
     eprintln!("{report}");
-    assert!(report.panics.is_empty(), "parser panicked on {:?}", report.panics);
-    assert!(report.files > 2000, "corpus incomplete: {} files", report.files);
+    assert!(
+        report.panics.is_empty(),
+        "parser panicked on {:?}",
+        report.panics
+    );
+    assert!(
+        report.files > 2000,
+        "corpus incomplete: {} files",
+        report.files
+    );
     let wellformed = report.parsed["wellformed"];
-    assert!(wellformed.share() >= 0.97, "well-formed feeds parsed: {wellformed}");
-    assert!(report.encoding.share() >= 0.85, "encodings chosen: {}", report.encoding);
-    assert_eq!(report.feedrs_count.pass, report.feedrs_count.total, "feed-rs fixtures: {}", report.feedrs_count);
-    assert!(report.feedrs_fields.share() >= 0.99, "feed-rs fields: {}", report.feedrs_fields);
-    let fields = report.fields.values().fold((0, 0), |(p, t), s| (p + s.pass, t + s.total));
-    assert!(fields.0 as f64 / fields.1 as f64 >= 0.84, "feedparser fields: {fields:?}");
+    assert!(
+        wellformed.share() >= 0.97,
+        "well-formed feeds parsed: {wellformed}"
+    );
+    assert!(
+        report.encoding.share() >= 0.85,
+        "encodings chosen: {}",
+        report.encoding
+    );
+    assert_eq!(
+        report.feedrs_count.pass, report.feedrs_count.total,
+        "feed-rs fixtures: {}",
+        report.feedrs_count
+    );
+    assert!(
+        report.feedrs_fields.share() >= 0.99,
+        "feed-rs fields: {}",
+        report.feedrs_fields
+    );
+    let fields = report
+        .fields
+        .values()
+        .fold((0, 0), |(p, t), s| (p + s.pass, t + s.total));
+    assert!(
+        fields.0 as f64 / fields.1 as f64 >= 0.84,
+        "feedparser fields: {fields:?}"
+    );
 }

@@ -175,6 +175,7 @@ pub fn config_text(
         out.display()
     );
     for (name, url) in sources {
+        let name = name.replace('\\', "\\\\").replace('"', "\\\"");
         t.push_str(&format!(
             "\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n"
         ));
