@@ -74,6 +74,23 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Show the relevance score of a stored article and why, and its story's other copies.
+    Explain {
+        #[command(flatten)]
+        /// Configuration.
+        config: ConfigArg,
+        /// The article's URL (as published, or its canonical form).
+        url: String,
+    },
+    /// Re-score the archive with the current [topic] rules and print what enters and leaves the curated feed.
+    Curate {
+        #[command(flatten)]
+        /// Configuration.
+        config: ConfigArg,
+        /// Only print what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Measure marsad on a public corpus and print the figures.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -103,6 +120,42 @@ pub enum EvalCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// Curation precision and recall on labelled JSON Lines (title, content, label yes/no/borderline).
+    Curate {
+        /// Labelled files (e.g. ../shared/corpora/curation/dev.jsonl fixtures/curation/en.jsonl).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Configuration whose [topic] is measured (default: the built-in topic).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Also list every wrong decision.
+        #[arg(long)]
+        verbose: bool,
+        /// Print the full assessment of these item ids.
+        #[arg(long)]
+        explain: Vec<String>,
+    },
+    /// Near-duplicate precision and recall on labelled pairs.
+    Dedup {
+        /// Adversarial pairs (JSON Lines).
+        #[arg(long, default_value = "fixtures/dedup/pairs.jsonl")]
+        pairs: PathBuf,
+        /// SemEval-2022 task 8 CSV.
+        #[arg(
+            long,
+            default_value = "../shared/corpora/near-duplicates/semeval2022-task8-train.csv"
+        )]
+        semeval: PathBuf,
+        /// Labelled SaudiNewsNet pairs (ids only).
+        #[arg(long, default_value = "fixtures/dedup/saudinewsnet-labels.jsonl")]
+        labels: PathBuf,
+        /// The SaudiNewsNet folder the labels refer to.
+        #[arg(long, default_value = "../shared/corpora/arabic-news/saudinewsnet-dev")]
+        corpus: PathBuf,
+        /// Also list every wrong decision.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -112,7 +165,11 @@ pub fn run(cli: Cli) -> ExitCode {
         cli.log.as_deref(),
         matches!(
             cli.command,
-            Command::Export { .. } | Command::Check(_) | Command::Eval(_)
+            Command::Export { .. }
+                | Command::Check(_)
+                | Command::Eval(_)
+                | Command::Explain { .. }
+                | Command::Curate { .. }
         ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -184,13 +241,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             print_summary(&reports);
             match &ctx.config.output.file {
                 Some(f) => println!(
-                    "\n{} entries published to {}",
+                    "\n{} curated stories published to {} ({} stories in all: {})",
                     rendered.entries,
-                    f.display()
+                    f.display(),
+                    rendered.all_entries,
+                    crate::publish::all_path(f).display()
                 ),
                 None => println!(
-                    "\n{} entries published (no [output] file configured)",
-                    rendered.entries
+                    "\n{} curated stories, {} in all (no [output] file configured)",
+                    rendered.entries, rendered.all_entries
                 ),
             }
             Ok(ExitCode::SUCCESS)
@@ -202,8 +261,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let store = crate::store::Store::open(&config.service.database)?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            store.for_each_article(since, |a| {
-                let line = crate::publish::export_json(&a);
+            store.for_each_article(since, |a, duplicates| {
+                let line = crate::publish::export_json(&a, &duplicates);
                 writeln!(out, "{line}")
             })?;
             out.flush().ok();
@@ -214,6 +273,78 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             once,
         } => demo(fixtures, listen, once).await,
+        Command::Explain { config, url } => explain(&config.config, &url),
+        Command::Curate { config, dry_run } => curate(&config.config, dry_run),
+        Command::Eval(EvalCommand::Curate {
+            files,
+            config,
+            verbose,
+            explain,
+        }) => {
+            let topic_config = match config {
+                Some(path) => load(&path)?.topic,
+                None => crate::curate::TopicConfig::default(),
+            };
+            let topic = crate::curate::Topic::new(&topic_config)?;
+            for file in files {
+                let c = crate::eval::curation(&topic, &file, &explain)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                println!("{}: {c}", file.display());
+                if verbose {
+                    let sweep: Vec<String> = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0]
+                        .iter()
+                        .map(|t| {
+                            let (p, r) = c.at(*t);
+                            format!("{t}: P {p:.2} R {r:.2}")
+                        })
+                        .collect();
+                    println!("  thresholds: {}", sweep.join(" | "));
+                }
+                if verbose {
+                    for e in &c.errors {
+                        println!("  {e}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Dedup {
+            pairs,
+            semeval,
+            labels,
+            corpus,
+            verbose,
+        }) => {
+            let present = |p: &PathBuf| p.exists().then_some(p.clone());
+            let (pairs, semeval, labels, corpus) = (
+                present(&pairs),
+                present(&semeval),
+                present(&labels),
+                present(&corpus),
+            );
+            let report = tokio::task::spawn_blocking(move || {
+                crate::eval::dedup(
+                    pairs.as_deref(),
+                    semeval.as_deref(),
+                    labels.as_deref(),
+                    corpus.as_deref(),
+                )
+            })
+            .await??;
+            println!("{report}");
+            if verbose {
+                for c in report
+                    .fixtures
+                    .values()
+                    .chain([&report.saudinewsnet, &report.semeval_ar])
+                {
+                    for e in &c.errors {
+                        println!("  {e}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Feeds { corpus, verbose }) => {
             if !corpus.join("feedparser").is_dir() {
                 bail!(
@@ -266,6 +397,124 @@ fn check(path: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn explain(config: &Path, url: &str) -> anyhow::Result<ExitCode> {
+    let config = load(config)?;
+    let store = crate::store::Store::open(&config.service.database)?;
+    let canonical = crate::dedup::canonical_url(url);
+    let found = store.find_by_url(url, canonical.as_deref())?;
+    if found.is_empty() {
+        eprintln!("no stored article has the URL {url}; `marsad export` lists the stored ones");
+        return Ok(ExitCode::FAILURE);
+    }
+    for a in found {
+        let e: serde_json::Value = serde_json::from_str(&a.explanation).unwrap_or_default();
+        println!(
+            "{}
+  source: {}   story: {}",
+            a.title, a.source, a.story_uid
+        );
+        println!(
+            "  score: {}   {}   topics: {}",
+            a.score,
+            if a.relevant {
+                "IN the curated feed"
+            } else {
+                "not in the curated feed"
+            },
+            if a.topics.is_empty() {
+                "-".to_string()
+            } else {
+                a.topics.join(", ")
+            }
+        );
+        if let Some(reason) = e["reason"].as_str() {
+            println!("  why: {reason}");
+        }
+        if let Some(parts) = e["parts"].as_object() {
+            let parts: Vec<String> = parts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!("  contributions: {}", parts.join(", "));
+        }
+        println!("  matched terms:");
+        for m in e["matched"].as_array().into_iter().flatten() {
+            println!(
+                "    {:<32} {:<40} {:<6} ×{}",
+                m["term"].as_str().unwrap_or(""),
+                m["group"].as_str().unwrap_or(""),
+                m["zone"].as_str().unwrap_or(""),
+                m["count"]
+            );
+        }
+        let dups = store.duplicates_of(a.id)?;
+        if !dups.is_empty() {
+            println!("  also reported by:");
+            for (source, url) in dups {
+                println!("    {source}: {}", url.unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn curate(config: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let config = load(config)?;
+    let topic = crate::curate::Topic::new(&config.topic)?;
+    let store = crate::store::Store::open(&config.service.database)?;
+    let items = store.scorables()?;
+    let mut stories: std::collections::BTreeMap<String, (bool, bool, String, f64)> =
+        std::collections::BTreeMap::new();
+    let mut updates = Vec::new();
+    for it in &items {
+        let source = config.sources.iter().find(|s| s.name == it.source);
+        let (focus, force) = source.map(|s| (s.focus, s.curate)).unwrap_or_default();
+        let a = topic.assess(&it.title, &it.text, it.lang.as_deref(), focus, force);
+        let entry =
+            stories
+                .entry(it.story_uid.clone())
+                .or_insert((false, false, it.title.clone(), 0.0));
+        entry.0 |= it.relevant;
+        entry.1 |= a.relevant;
+        entry.3 = entry.3.max(a.score);
+        if a.relevant != it.relevant || (a.score - it.score).abs() > 1e-9 {
+            updates.push((
+                it.id,
+                a.score,
+                a.relevant,
+                a.topics.clone(),
+                a.explanation_json(),
+            ));
+        }
+    }
+    let entering: Vec<_> = stories.values().filter(|s| !s.0 && s.1).collect();
+    let leaving: Vec<_> = stories.values().filter(|s| s.0 && !s.1).collect();
+    for (_, _, title, score) in &entering {
+        println!("+ {score:>6.2}  {title}");
+    }
+    for (_, _, title, score) in &leaving {
+        println!("- {score:>6.2}  {title}");
+    }
+    let curated = stories.values().filter(|s| s.1).count();
+    println!(
+        "\n{} articles re-scored with topic {:?} (threshold {}): {} stories would enter, {} would leave; {} of {} stories curated",
+        items.len(),
+        topic.name,
+        topic.threshold,
+        entering.len(),
+        leaving.len(),
+        curated,
+        stories.len()
+    );
+    if dry_run {
+        println!("dry run: nothing written; run `marsad curate` without --dry-run to apply");
+    } else {
+        store.update_scores(&updates)?;
+        println!(
+            "applied: {} articles updated; the feed is re-rendered on the next request or pass",
+            updates.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_since(s: &str) -> anyhow::Result<i64> {
@@ -329,10 +578,10 @@ pub fn print_summary(reports: &[SourceReport]) {
         .unwrap_or(6)
         .clamp(6, 40);
     println!(
-        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  problem",
-        "source", "status", "fetched", "new", "updated", "errors", "next"
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}  {:<9}  problem",
+        "source", "status", "fetched", "new", "updated", "dup", "relevant", "errors", "next"
     );
-    let (mut fetched, mut new, mut updated, mut errors) = (0, 0, 0, 0);
+    let mut totals = [0usize; 6];
     for r in reports {
         let status = match r.status {
             Status::Ok => "ok",
@@ -350,24 +599,29 @@ pub fn print_summary(reports: &[SourceReport]) {
             .unwrap_or_default();
         let name: String = r.name.chars().take(width).collect();
         println!(
-            "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}  {:<9}  {}",
+            "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}  {:<9}  {}",
             name,
             status,
             r.fetched,
             r.new,
             r.updated,
+            r.duplicates,
+            r.relevant,
             errs,
             fmt_time(r.next_poll),
             problem
         );
-        fetched += r.fetched;
-        new += r.new;
-        updated += r.updated;
-        errors += errs;
+        for (t, v) in
+            totals
+                .iter_mut()
+                .zip([r.fetched, r.new, r.updated, r.duplicates, r.relevant, errs])
+        {
+            *t += v;
+        }
     }
     println!(
-        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>6}",
-        "total", "", fetched, new, updated, errors
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}",
+        "total", "", totals[0], totals[1], totals[2], totals[3], totals[4], totals[5]
     );
 }
 
@@ -428,11 +682,20 @@ async fn demo(
     print_summary(&reports);
     if let Some(file) = &ctx.config.output.file {
         println!(
-            "\nAtom feed ({} entries): {}",
+            "\nAtom feed, curated ({} stories): {}",
             rendered.entries,
             file.display()
         );
-        println!("RSS feed: {}", crate::publish::rss_path(file).display());
+        println!(
+            "Atom feed, all stories ({}): {}",
+            rendered.all_entries,
+            crate::publish::all_path(file).display()
+        );
+        println!(
+            "RSS feeds: {} and {}",
+            crate::publish::rss_path(file).display(),
+            crate::publish::rss_path(&crate::publish::all_path(file)).display()
+        );
     }
     if once {
         return Ok(ExitCode::SUCCESS);
@@ -442,7 +705,7 @@ async fn demo(
         .local_addr()
         .context("cannot read the bound address")?;
     println!(
-        "\nserving http://{bound}/feed.atom and http://{bound}/feed.rss; press Ctrl-C to stop"
+        "\nserving http://{bound}/feed.atom (curated), http://{bound}/feed/all.atom (all stories) and their .rss twins; press Ctrl-C to stop"
     );
     let token = shutdown_on_signal();
     crate::publish::serve(publisher, listener, async move { token.cancelled().await })

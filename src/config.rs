@@ -33,6 +33,8 @@ pub struct Config {
     pub output: Output,
     /// `[[source]]`, in file order.
     pub sources: Vec<Source>,
+    /// `[topic]`: what the curated feed is about.
+    pub topic: crate::curate::TopicConfig,
 }
 
 /// `[service]`: how the daemon fetches and where it keeps its state.
@@ -90,6 +92,10 @@ pub struct Source {
     pub interval: Duration,
     /// Whether the source is polled.
     pub enabled: bool,
+    /// What the source always covers (curation takes it as given).
+    pub focus: crate::curate::Focus,
+    /// Force the source's articles into or out of the curated feed.
+    pub curate: crate::curate::Force,
     /// Line in feeds.toml where the source starts (for messages).
     pub line: usize,
 }
@@ -150,6 +156,27 @@ struct RawConfig {
     output: Option<RawOutput>,
     #[serde(default)]
     source: Vec<Spanned<RawSource>>,
+    topic: Option<RawTopic>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: Option<String>,
+    threshold: Option<Spanned<f64>>,
+    lexicon: Option<Spanned<String>>,
+    #[serde(default)]
+    add_geo: Vec<String>,
+    #[serde(default)]
+    add_foreign: Vec<String>,
+    #[serde(default)]
+    add_strong: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+    #[serde(default)]
+    subject: Vec<crate::curate::Group>,
+    #[serde(default)]
+    exclude: Vec<crate::curate::Group>,
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +213,8 @@ struct RawSource {
     lang: Option<Spanned<String>>,
     interval: Option<Spanned<String>>,
     enabled: Option<bool>,
+    focus: Option<crate::curate::Focus>,
+    curate: Option<crate::curate::Force>,
 }
 
 /// Maps byte offsets to 1-based line numbers.
@@ -522,15 +551,49 @@ impl Validator<'_> {
                     lang,
                     interval,
                     enabled: rs.enabled.unwrap_or(true),
+                    focus: rs.focus.unwrap_or_default(),
+                    curate: rs.curate.unwrap_or_default(),
                     line,
                 });
             }
         }
+        let t = raw.topic.unwrap_or_default();
+        let threshold = match &t.threshold {
+            Some(th) if *th.get_ref() > 0.0 && th.get_ref().is_finite() => *th.get_ref(),
+            Some(th) => {
+                self.problem(th, "threshold", "must be a number above 0, e.g. 2.0");
+                crate::curate::DEFAULT_THRESHOLD
+            }
+            None => crate::curate::DEFAULT_THRESHOLD,
+        };
+        let lexicon = t.lexicon.as_ref().map(|l| {
+            let path = resolve(l.get_ref());
+            if !path.is_file() {
+                self.problem(
+                    l,
+                    "lexicon",
+                    format!("{} is not a readable file", path.display()),
+                );
+            }
+            path.display().to_string()
+        });
+        let topic = crate::curate::TopicConfig {
+            name: t.name.unwrap_or_else(|| "Libya security".into()),
+            threshold,
+            lexicon,
+            add_geo: t.add_geo,
+            add_foreign: t.add_foreign,
+            add_strong: t.add_strong,
+            remove: t.remove,
+            subjects: t.subject,
+            excludes: t.exclude,
+        };
         Config {
             path: path.to_path_buf(),
             service,
             output,
             sources,
+            topic,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! and `id` of feeds and entries) and feed-rs's fixtures (entry count, titles,
 //! links and dates against the `*.serde.json` beside each feed).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -337,11 +337,10 @@ pub fn feeds(root: &Path) -> FeedsReport {
                         .or_default()
                         .add(result.is_ok())
                 }
-                Clause::Bozo => {
-                    if folder == "illformed" {
-                        report.illformed_parsed.add(result.is_ok());
-                    }
+                Clause::Bozo if folder == "illformed" => {
+                    report.illformed_parsed.add(result.is_ok())
                 }
+                Clause::Bozo => {}
                 Clause::Encoding(want) => {
                     // The decoding step alone: some of these files are empty feeds.
                     let got =
@@ -467,4 +466,388 @@ mod tests {
             vec![Clause::Bozo, Clause::Other]
         );
     }
+}
+
+/// Precision, recall and the errors behind them, for a yes/no decision.
+#[derive(Debug, Clone, Default)]
+pub struct Confusion {
+    /// True positives (weighted).
+    pub tp: f64,
+    /// False positives (weighted).
+    pub fp: f64,
+    /// False negatives (weighted).
+    pub fn_: f64,
+    /// True negatives (weighted).
+    pub tn: f64,
+    /// Items skipped (borderline, unsure).
+    pub skipped: usize,
+    /// Wrong decisions: `id: what`.
+    pub errors: Vec<String>,
+    /// (score, actual) per item, for threshold sweeps.
+    pub scored: Vec<(f64, bool)>,
+}
+
+impl Confusion {
+    /// Precision and recall if the threshold were `t`.
+    pub fn at(&self, t: f64) -> (f64, f64) {
+        let tp = self.scored.iter().filter(|(s, a)| *s >= t && *a).count() as f64;
+        let fp = self.scored.iter().filter(|(s, a)| *s >= t && !*a).count() as f64;
+        let pos = self.scored.iter().filter(|(_, a)| *a).count() as f64;
+        (
+            if tp + fp == 0.0 { 0.0 } else { tp / (tp + fp) },
+            if pos == 0.0 { 0.0 } else { tp / pos },
+        )
+    }
+}
+
+impl Confusion {
+    fn add(
+        &mut self,
+        predicted: bool,
+        actual: bool,
+        weight: f64,
+        id: &str,
+        what: impl FnOnce() -> String,
+    ) {
+        match (predicted, actual) {
+            (true, true) => self.tp += weight,
+            (true, false) => {
+                self.fp += weight;
+                self.errors.push(format!("false positive {id}: {}", what()));
+            }
+            (false, true) => {
+                self.fn_ += weight;
+                self.errors.push(format!("false negative {id}: {}", what()));
+            }
+            (false, false) => self.tn += weight,
+        }
+    }
+
+    /// tp / (tp + fp).
+    pub fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0.0 {
+            0.0
+        } else {
+            self.tp / (self.tp + self.fp)
+        }
+    }
+
+    /// tp / (tp + fn).
+    pub fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0.0 {
+            0.0
+        } else {
+            self.tp / (self.tp + self.fn_)
+        }
+    }
+
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+impl std::fmt::Display for Confusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "precision {:.3}  recall {:.3}  F1 {:.3}  (tp {:.0}, fp {:.0}, fn {:.0}, tn {:.0}; {} skipped)",
+            self.precision(),
+            self.recall(),
+            self.f1(),
+            self.tp,
+            self.fp,
+            self.fn_,
+            self.tn,
+            self.skipped
+        )
+    }
+}
+
+fn read_jsonl(path: &Path) -> std::io::Result<Vec<serde_json::Value>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// Curation against a labelled JSON Lines file (`title`, `content`, `label` yes/no/borderline, optional `lang`).
+pub fn curation(
+    topic: &crate::curate::Topic,
+    path: &Path,
+    explain: &[String],
+) -> std::io::Result<Confusion> {
+    let mut c = Confusion::default();
+    for item in read_jsonl(path)? {
+        let label = item["label"].as_str().unwrap_or("");
+        if label != "yes" && label != "no" {
+            c.skipped += 1;
+            continue;
+        }
+        let title = text::inline_text(item["title"].as_str().unwrap_or(""));
+        let body =
+            text::html_to_text(&item["content"].as_str().unwrap_or("").replace('\n', "\n\n"));
+        let lang = item["lang"].as_str();
+        let a = topic.assess(
+            &title,
+            &body,
+            lang,
+            crate::curate::Focus::General,
+            crate::curate::Force::Auto,
+        );
+        let id = item["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| item["id"].to_string());
+        if explain.contains(&id) {
+            println!(
+                "== {id} [{label}] {title}\n{}",
+                serde_json::to_string_pretty(&a).unwrap_or_default()
+            );
+        }
+        c.scored.push((a.score, label == "yes"));
+        c.add(a.relevant, label == "yes", 1.0, &id, || {
+            format!("score {} {:?} — {}", a.score, a.parts, title)
+        });
+    }
+    Ok(c)
+}
+
+/// Dedup figures on labelled pairs.
+#[derive(Debug, Default)]
+pub struct DedupReport {
+    /// Our adversarial pairs (fixtures/dedup/pairs.jsonl), per language.
+    pub fixtures: BTreeMap<String, Confusion>,
+    /// SemEval-2022 task 8, Arabic–Arabic (same ≤ 1.5, different ≥ 3).
+    pub semeval_ar: Confusion,
+    /// SemEval-2022 task 8, all language pairs with the same language on both sides.
+    pub semeval_monolingual: Confusion,
+    /// SaudiNewsNet sample, weighted by band population (pairwise, the decision alone).
+    pub saudinewsnet: Confusion,
+    /// Share of true pairs (SaudiNewsNet sample, weighted) that share an LSH band: the index's recall.
+    pub lsh_recall: f64,
+}
+
+fn decide_pair(
+    a_title: &str,
+    a_body: &str,
+    b_title: &str,
+    b_body: &str,
+    lang: Option<&str>,
+    same_outlet: bool,
+) -> (bool, crate::dedup::Similarity, bool) {
+    use crate::dedup;
+    let fa = dedup::fingerprint(a_title, a_body, lang);
+    let fb = dedup::fingerprint(b_title, b_body, lang);
+    let sim = dedup::similarity(&fa.shingles, &fa.title, &fb.shingles, &fb.title);
+    let exact = fa.body_hash.is_some() && fa.body_hash == fb.body_hash;
+    let same = exact
+        || dedup::same_story(
+            sim,
+            (fa.shingles.len(), fb.shingles.len()),
+            same_outlet,
+            0.0,
+        );
+    let banded = exact || fa.bands.iter().any(|b| fb.bands.contains(b));
+    (same, sim, banded)
+}
+
+/// Runs the dedup decision on every labelled pair set that is present.
+pub fn dedup(
+    pairs: Option<&Path>,
+    semeval: Option<&Path>,
+    labels: Option<&Path>,
+    corpus: Option<&Path>,
+) -> std::io::Result<DedupReport> {
+    let mut report = DedupReport::default();
+    if let Some(p) = pairs {
+        for item in read_jsonl(p)? {
+            let lang = item["lang"].as_str().unwrap_or("ar").to_string();
+            let (a, b) = (&item["a"], &item["b"]);
+            let same_outlet = a["source"] == b["source"];
+            let (same, sim, _) = decide_pair(
+                a["title"].as_str().unwrap_or(""),
+                a["body"].as_str().unwrap_or(""),
+                b["title"].as_str().unwrap_or(""),
+                b["body"].as_str().unwrap_or(""),
+                Some(&lang),
+                same_outlet,
+            );
+            let actual = item["same_story"].as_bool().unwrap_or(false);
+            let id = item["id"].as_str().unwrap_or("?").to_string();
+            report
+                .fixtures
+                .entry(lang)
+                .or_default()
+                .add(same, actual, 1.0, &id, || {
+                    format!("{sim:?} {}", item["kind"])
+                });
+        }
+    }
+    if let Some(p) = semeval {
+        let text = std::fs::read_to_string(p)?;
+        for row in parse_csv(&text).into_iter().skip(1) {
+            // pair_id, lang1, lang2, text1, text2, ..., Overall at index 10 (after the unnamed index column).
+            if row.len() < 11 {
+                continue;
+            }
+            let (lang1, lang2) = (row[2].as_str(), row[3].as_str());
+            if lang1 != lang2 {
+                continue;
+            }
+            let Ok(overall) = row[10].parse::<f64>() else {
+                continue;
+            };
+            let actual = if overall <= 1.5 {
+                true
+            } else if overall >= 3.0 {
+                false
+            } else {
+                report.semeval_monolingual.skipped += 1;
+                if lang1 == "ar" {
+                    report.semeval_ar.skipped += 1;
+                }
+                continue;
+            };
+            let (same, sim, _) = decide_pair("", &row[4], "", &row[5], Some(lang1), false);
+            report
+                .semeval_monolingual
+                .add(same, actual, 1.0, &row[1], || format!("{lang1} {sim:?}"));
+            if lang1 == "ar" {
+                report
+                    .semeval_ar
+                    .add(same, actual, 1.0, &row[1], || format!("{sim:?}"));
+            }
+        }
+    }
+    if let (Some(labels), Some(corpus)) = (labels, corpus) {
+        let items = read_jsonl(labels)?;
+        let mut days: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+        let (mut banded_true, mut all_true) = (0.0, 0.0);
+        let mut sample_sizes: HashMap<String, usize> = HashMap::new();
+        for item in &items {
+            *sample_sizes
+                .entry(item["bucket"].as_str().unwrap_or("").to_string())
+                .or_default() += 1;
+        }
+        for item in &items {
+            let actual = match item["same_story"].as_bool() {
+                Some(b) => b,
+                None => {
+                    report.saudinewsnet.skipped += 1;
+                    continue;
+                }
+            };
+            let file = item["file"].as_str().unwrap_or("");
+            if !days.contains_key(file) {
+                let bytes = std::fs::read(corpus.join(file))?;
+                let mut json = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut json,
+                )?;
+                let parsed: Vec<serde_json::Value> =
+                    serde_json::from_str(&json).map_err(std::io::Error::other)?;
+                days.insert(file.to_string(), parsed);
+            }
+            let day = &days[file];
+            let (Some(a), Some(b)) = (
+                day.get(item["i"].as_u64().unwrap_or(0) as usize),
+                day.get(item["j"].as_u64().unwrap_or(0) as usize),
+            ) else {
+                continue;
+            };
+            let bucket = item["bucket"].as_str().unwrap_or("");
+            let weight = item["bucket_population"].as_f64().unwrap_or(1.0)
+                / sample_sizes[bucket].max(1) as f64;
+            let (same, sim, banded) = decide_pair(
+                a["title"].as_str().unwrap_or(""),
+                a["content"].as_str().unwrap_or(""),
+                b["title"].as_str().unwrap_or(""),
+                b["content"].as_str().unwrap_or(""),
+                Some("ar"),
+                a["source"] == b["source"],
+            );
+            if actual {
+                all_true += weight;
+                if banded {
+                    banded_true += weight;
+                }
+            }
+            let id = format!("{file}#{}-{}", item["i"], item["j"]);
+            report.saudinewsnet.add(same, actual, weight, &id, || {
+                format!("{sim:?} {}", item["why"])
+            });
+        }
+        report.lsh_recall = if all_true > 0.0 {
+            banded_true / all_true
+        } else {
+            0.0
+        };
+    }
+    Ok(report)
+}
+
+impl std::fmt::Display for DedupReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (lang, c) in &self.fixtures {
+            writeln!(f, "adversarial fixtures [{lang}]: {c}")?;
+        }
+        writeln!(f, "SaudiNewsNet sample (weighted): {}", self.saudinewsnet)?;
+        writeln!(
+            f,
+            "SaudiNewsNet sample, true pairs sharing an LSH band: {:.3}",
+            self.lsh_recall
+        )?;
+        writeln!(f, "SemEval-2022 task 8, ar-ar: {}", self.semeval_ar)?;
+        write!(
+            f,
+            "SemEval-2022 task 8, all monolingual: {}",
+            self.semeval_monolingual
+        )
+    }
+}
+
+/// A small RFC 4180 CSV reader (quoted fields, doubled quotes, newlines inside quotes).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+        } else {
+            match c {
+                '"' => quoted = true,
+                ',' => row.push(std::mem::take(&mut field)),
+                '\n' => {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                }
+                '\r' => {}
+                c => field.push(c),
+            }
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
 }

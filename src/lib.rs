@@ -14,7 +14,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod curate;
 pub mod daemon;
+pub mod dedup;
 pub mod demo;
 pub mod eval;
 pub mod fetch;

@@ -13,6 +13,8 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, Source};
+use crate::curate::{CurateError, Topic};
+use crate::dedup;
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators};
 use crate::parse::{self, FeedEntry};
 use crate::publish::{FeedMeta, Publisher};
@@ -28,6 +30,8 @@ pub struct Context {
     pub fetcher: Fetcher,
     /// The database.
     pub store: Store,
+    /// The compiled curation topic.
+    pub topic: Arc<Topic>,
 }
 
 /// Why a context could not be set up.
@@ -42,6 +46,9 @@ pub enum PipelineError {
     /// `--source` named no configured source.
     #[error("no source named {0:?} in the configuration; `marsad check` lists them")]
     NoSuchSource(String),
+    /// The curation lexicon could not be loaded.
+    #[error(transparent)]
+    Curate(#[from] CurateError),
 }
 
 impl Context {
@@ -64,10 +71,12 @@ impl Context {
             per_host: s.per_host,
             allow_private_networks: s.allow_private_networks,
         })?;
+        let topic = Arc::new(Topic::new(&config.topic)?);
         Ok(Context {
             config: Arc::new(config),
             fetcher,
             store,
+            topic,
         })
     }
 
@@ -128,6 +137,10 @@ pub struct SourceReport {
     pub new: usize,
     /// Entries whose text changed.
     pub updated: usize,
+    /// New entries that joined an existing story.
+    pub duplicates: usize,
+    /// New entries relevant for the topic.
+    pub relevant: usize,
     /// The error, if any.
     pub error: Option<String>,
     /// Warnings about the input.
@@ -144,6 +157,8 @@ impl SourceReport {
             fetched: 0,
             new: 0,
             updated: 0,
+            duplicates: 0,
+            relevant: 0,
             error: None,
             warnings: Vec::new(),
             next_poll: None,
@@ -184,6 +199,7 @@ pub fn process_entries(
     entries: Vec<FeedEntry>,
     feed_lang: Option<&str>,
     source: &Source,
+    topic: &Topic,
 ) -> Vec<NewArticle> {
     let mut seen = HashSet::new();
     entries
@@ -223,9 +239,18 @@ pub fn process_entries(
                 (Some(d), None) => Some(d.to_string()),
                 (None, None) => None,
             };
+            let fingerprint = dedup::fingerprint(&e.title, &body_text, lang.as_deref());
+            let assessment = topic.assess(
+                &e.title,
+                &body_text,
+                lang.as_deref(),
+                source.focus,
+                source.curate,
+            );
             NewArticle {
                 entry_key: key,
                 guid: e.guid,
+                canonical_url: e.link.as_deref().and_then(dedup::canonical_url),
                 url: e.link,
                 title: e.title,
                 summary: e.summary,
@@ -237,9 +262,24 @@ pub fn process_entries(
                 updated: e.updated.map(|d| d.timestamp()),
                 content_hash,
                 text: body_text,
+                fingerprint,
+                score: assessment.score,
+                relevant: assessment.relevant,
+                topics: assessment.topics.clone(),
+                explanation: assessment.explanation_json(),
             }
         })
         .collect()
+}
+
+/// The dedup decision handed to the store: the most similar story that passes [`dedup::same_story`].
+pub fn decide(
+    a: &NewArticle,
+    source: &str,
+    time: i64,
+    candidates: &[dedup::Candidate],
+) -> Option<i64> {
+    dedup::choose_story(&a.fingerprint, source, time, candidates).map(|(story, _)| story)
 }
 
 /// Polls one source now and stores the outcome.
@@ -317,7 +357,8 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                 Ok(feed) => {
                     report.fetched = feed.entries.len();
                     report.warnings.extend(feed.warnings.iter().cloned());
-                    let articles = process_entries(feed.entries, feed.lang.as_deref(), source);
+                    let articles =
+                        process_entries(feed.entries, feed.lang.as_deref(), source, &ctx.topic);
                     let next = now() + secs(source.interval);
                     let stored = ctx.store.record_success(
                         &source.name,
@@ -329,11 +370,14 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                         page.moved_permanently.as_ref().map(|u| u.as_str()),
                         &articles,
                         next,
+                        &decide,
                     );
                     match stored {
                         Ok(s) => {
                             report.new = s.new;
                             report.updated = s.updated;
+                            report.duplicates = s.duplicates;
+                            report.relevant = s.relevant;
                             report.next_poll = Some(next);
                         }
                         Err(e) => {

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::sync::RwLock;
 use url::Url;
 
-use crate::store::{Article, Store, StoreError};
+use crate::store::{Article, Store, StoreError, Story};
 use crate::text;
 
 /// What the published feed says about itself.
@@ -111,10 +111,32 @@ pub fn sanitize_html(html: &str, base: Option<&str>) -> String {
 }
 
 /// The HTML body shown in readers: sanitised content (or summary), wrapped with
-/// `dir` and `lang` so Arabic renders right to left.
-pub fn entry_html(a: &Article) -> String {
+/// `dir` and `lang` so Arabic renders right to left, and, for a story told by
+/// several outlets, a closing line linking every other copy.
+pub fn entry_html(story: &Story) -> String {
+    let Some(a) = story.articles.first() else {
+        return String::new();
+    };
     let raw = a.content.as_deref().or(a.summary.as_deref()).unwrap_or("");
-    let clean = sanitize_html(raw, a.url.as_deref());
+    let mut clean = sanitize_html(raw, a.url.as_deref());
+    let others: Vec<String> = story.articles[1..]
+        .iter()
+        .map(|o| match &o.url {
+            Some(url) => format!("<a href=\"{}\">{}</a>", esc(url), esc(&o.source)),
+            None => esc(&o.source),
+        })
+        .collect();
+    if !others.is_empty() {
+        let label = match a.lang.as_deref().map(|l| l.split('-').next().unwrap_or(l)) {
+            Some("ar") => "نشرته أيضا:",
+            Some("fr") => "Également publié par :",
+            _ => "Also reported by:",
+        };
+        clean.push_str(&format!(
+            "<p class=\"marsad-also\">{label} {}</p>",
+            others.join("، ")
+        ));
+    }
     match a.lang.as_deref() {
         Some(lang) => format!(
             "<div dir=\"{}\" lang=\"{}\">{clean}</div>",
@@ -140,10 +162,50 @@ fn lead(a: &Article) -> String {
     }
 }
 
-/// Renders Atom 1.0.
-pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
-    let updated = articles.iter().map(|a| a.updated).max().unwrap_or(0);
-    let mut x = String::with_capacity(4096 + articles.len() * 4096);
+/// When the story was first published: the earliest date any copy gives.
+fn story_published(story: &Story) -> Option<i64> {
+    story.articles.iter().filter_map(|a| a.published).min()
+}
+
+/// When the story last changed visibly (a new copy, an edit).
+fn story_updated(story: &Story) -> i64 {
+    story
+        .articles
+        .iter()
+        .map(|a| a.updated)
+        .chain([story.changed])
+        .max()
+        .unwrap_or(0)
+        .max(story_published(story).unwrap_or(0))
+}
+
+/// Categories: the sub-topics curation found, then the feed's own categories.
+fn story_categories(story: &Story) -> Vec<(String, Option<&'static str>)> {
+    let mut out: Vec<(String, Option<&'static str>)> = Vec::new();
+    for a in &story.articles {
+        for t in &a.topics {
+            if !out.iter().any(|(c, _)| c == t) {
+                out.push((t.clone(), Some(TOPIC_SCHEME)));
+            }
+        }
+    }
+    if let Some(a) = story.articles.first() {
+        for c in &a.categories {
+            if !out.iter().any(|(x, _)| x == c) {
+                out.push((c.clone(), None));
+            }
+        }
+    }
+    out
+}
+
+/// The `scheme` of categories that marsad's curation assigns.
+pub const TOPIC_SCHEME: &str = "urn:marsad:topic";
+
+/// Renders Atom 1.0, one entry per story.
+pub fn render_atom(meta: &FeedMeta, stories: &[Story]) -> String {
+    let updated = stories.iter().map(story_updated).max().unwrap_or(0);
+    let mut x = String::with_capacity(4096 + stories.len() * 4096);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     x.push_str(&format!("  <id>{}</id>\n", esc(&meta.self_url)));
     x.push_str(&format!(
@@ -166,12 +228,15 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
         "  <generator version=\"{}\">marsad</generator>\n",
         env!("CARGO_PKG_VERSION")
     ));
-    for a in articles {
+    for story in stories {
+        let Some(a) = story.articles.first() else {
+            continue;
+        };
         match &a.lang {
             Some(lang) => x.push_str(&format!("  <entry xml:lang=\"{}\">\n", esc(lang))),
             None => x.push_str("  <entry>\n"),
         }
-        x.push_str(&format!("    <id>{}</id>\n", esc(&a.uid)));
+        x.push_str(&format!("    <id>{}</id>\n", esc(&story.uid)));
         x.push_str(&format!(
             "    <title type=\"text\">{}</title>\n",
             esc(&a.title)
@@ -182,12 +247,21 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
                 esc(url)
             ));
         }
-        if let Some(p) = a.published {
+        for other in &story.articles[1..] {
+            if let Some(url) = &other.url {
+                x.push_str(&format!(
+                    "    <link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{}\"/>\n",
+                    esc(url),
+                    esc(&other.source)
+                ));
+            }
+        }
+        if let Some(p) = story_published(story) {
             x.push_str(&format!("    <published>{}</published>\n", rfc3339(p)));
         }
         x.push_str(&format!(
             "    <updated>{}</updated>\n",
-            rfc3339(a.updated.max(a.published.unwrap_or(0)))
+            rfc3339(story_updated(story))
         ));
         if let Some(author) = &a.author {
             x.push_str(&format!(
@@ -195,8 +269,14 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
                 esc(author)
             ));
         }
-        for c in &a.categories {
-            x.push_str(&format!("    <category term=\"{}\"/>\n", esc(c)));
+        for (c, scheme) in story_categories(story) {
+            match scheme {
+                Some(s) => x.push_str(&format!(
+                    "    <category term=\"{}\" scheme=\"{s}\"/>\n",
+                    esc(&c)
+                )),
+                None => x.push_str(&format!("    <category term=\"{}\"/>\n", esc(&c))),
+            }
         }
         let summary = lead(a);
         if !summary.is_empty() {
@@ -207,7 +287,7 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
         }
         x.push_str(&format!(
             "    <content type=\"html\">{}</content>\n",
-            esc(&entry_html(a))
+            esc(&entry_html(story))
         ));
         x.push_str("    <source>\n");
         x.push_str(&format!("      <id>{}</id>\n", esc(&a.source_url)));
@@ -227,30 +307,31 @@ pub fn render_atom(meta: &FeedMeta, articles: &[Article]) -> String {
 }
 
 /// Renders RSS 2.0 with the same entries.
-pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, PublishError> {
-    let items: Vec<rss::Item> = articles
+pub fn render_rss(meta: &FeedMeta, stories: &[Story]) -> Result<String, PublishError> {
+    let items: Vec<rss::Item> = stories
         .iter()
-        .map(|a| {
+        .filter_map(|story| {
+            let a = story.articles.first()?;
             let mut item = rss::Item::default();
             item.set_title(a.title.clone());
             item.set_link(a.url.clone());
-            item.set_description(entry_html(a));
+            item.set_description(entry_html(story));
             item.set_guid(rss::Guid {
-                value: a.uid.clone(),
+                value: story.uid.clone(),
                 permalink: false,
             });
-            let date = a.published.unwrap_or(a.updated);
+            let date = story_published(story).unwrap_or_else(|| story_updated(story));
             item.set_pub_date(
                 DateTime::<Utc>::from_timestamp(date, 0)
                     .unwrap_or_default()
                     .to_rfc2822(),
             );
             item.set_categories(
-                a.categories
-                    .iter()
-                    .map(|c| rss::Category {
-                        name: c.clone(),
-                        domain: None,
+                story_categories(story)
+                    .into_iter()
+                    .map(|(name, scheme)| rss::Category {
+                        name,
+                        domain: scheme.map(str::to_string),
                     })
                     .collect::<Vec<_>>(),
             );
@@ -265,7 +346,7 @@ pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, Publi
                 };
                 item.set_dublin_core_ext(dc);
             }
-            item
+            Some(item)
         })
         .collect();
     let link = meta.self_url.trim_end_matches("feed.atom").to_string();
@@ -274,7 +355,7 @@ pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, Publi
     channel.set_link(link);
     channel.set_description(meta.subtitle.clone().unwrap_or_else(|| meta.title.clone()));
     channel.set_generator(Some(format!("marsad {}", env!("CARGO_PKG_VERSION"))));
-    if let Some(last) = articles.iter().map(|a| a.updated).max() {
+    if let Some(last) = stories.iter().map(story_updated).max() {
         channel.set_last_build_date(
             DateTime::<Utc>::from_timestamp(last, 0)
                 .unwrap_or_default()
@@ -295,11 +376,14 @@ pub fn render_rss(meta: &FeedMeta, articles: &[Article]) -> Result<String, Publi
     String::from_utf8(out).map_err(|e| PublishError::Rss(e.to_string()))
 }
 
-/// One article as a JSON object for `marsad export` (one line of JSON Lines).
-pub fn export_json(a: &Article) -> serde_json::Value {
+/// One article as a JSON object for `marsad export` (one line of JSON Lines);
+/// `duplicates` are the other copies of its story.
+pub fn export_json(a: &Article, duplicates: &[(String, Option<String>)]) -> serde_json::Value {
+    let explanation: serde_json::Value = serde_json::from_str(&a.explanation).unwrap_or_default();
     serde_json::json!({
         "id": a.uid,
         "url": a.url,
+        "canonical_url": a.canonical_url,
         "source": a.source,
         "source_url": a.source_url,
         "title": a.title,
@@ -312,6 +396,12 @@ pub fn export_json(a: &Article) -> serde_json::Value {
         "guid": a.guid,
         "summary": a.summary,
         "text": a.text,
+        "cluster": a.story_uid,
+        "duplicates": duplicates.iter().map(|(s, u)| serde_json::json!({"source": s, "url": u})).collect::<Vec<_>>(),
+        "score": a.score,
+        "relevant": a.relevant,
+        "topics": a.topics,
+        "matched_terms": explanation.get("matched").cloned().unwrap_or_default(),
     })
 }
 
@@ -348,21 +438,54 @@ pub fn rss_path(atom: &Path) -> PathBuf {
     atom.with_extension("rss")
 }
 
-/// One rendering of both feeds, with its validators.
+/// The all-stories file written beside the curated one (`feed.atom` → `feed-all.atom`).
+pub fn all_path(curated: &Path) -> PathBuf {
+    let stem = curated
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "feed".into());
+    let ext = curated
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "atom".into());
+    curated.with_file_name(format!("{stem}-all.{ext}"))
+}
+
+/// One rendered document and its validator.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// The bytes.
+    pub body: Arc<[u8]>,
+    /// Weak ETag.
+    pub etag: String,
+}
+
+impl Doc {
+    fn new(text: String) -> Doc {
+        Doc {
+            etag: etag(text.as_bytes()),
+            body: Arc::from(text.into_bytes()),
+        }
+    }
+}
+
+/// One rendering of the feeds, with their validators.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// Atom XML.
-    pub atom: Arc<[u8]>,
-    /// RSS XML.
-    pub rss: Arc<[u8]>,
-    /// Weak ETag of the Atom body.
-    pub atom_etag: String,
-    /// Weak ETag of the RSS body.
-    pub rss_etag: String,
+    /// Curated stories, Atom.
+    pub atom: Doc,
+    /// Curated stories, RSS.
+    pub rss: Doc,
+    /// Every story, Atom.
+    pub all_atom: Doc,
+    /// Every story, RSS.
+    pub all_rss: Doc,
     /// When the content last changed.
     pub last_modified: SystemTime,
-    /// Entries published.
+    /// Entries in the curated feed.
     pub entries: usize,
+    /// Entries in the all-stories feed.
+    pub all_entries: usize,
     stamp: (i64, i64),
 }
 
@@ -370,20 +493,33 @@ fn etag(bytes: &[u8]) -> String {
     format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
-/// Renders both feeds from the store.
+fn all_meta(meta: &FeedMeta) -> FeedMeta {
+    FeedMeta {
+        title: format!("{} (all stories)", meta.title),
+        subtitle: meta.subtitle.clone(),
+        self_url: match meta.self_url.strip_suffix("feed.atom") {
+            Some(base) => format!("{base}feed/all.atom"),
+            None => format!("{}/all", meta.self_url),
+        },
+        max_entries: meta.max_entries,
+    }
+}
+
+/// Renders the feeds from the store.
 pub fn render(store: &Store, meta: &FeedMeta) -> Result<Rendered, PublishError> {
     let stamp = store.stamp()?;
-    let articles = store.latest(meta.max_entries)?;
-    let atom = render_atom(meta, &articles);
-    let rss = render_rss(meta, &articles)?;
-    let updated = articles.iter().map(|a| a.updated).max().unwrap_or(0);
+    let curated = store.latest_stories(meta.max_entries, true)?;
+    let all = store.latest_stories(meta.max_entries, false)?;
+    let all_meta = all_meta(meta);
+    let updated = all.iter().map(story_updated).max().unwrap_or(0);
     Ok(Rendered {
-        atom_etag: etag(atom.as_bytes()),
-        rss_etag: etag(rss.as_bytes()),
-        atom: Arc::from(atom.into_bytes()),
-        rss: Arc::from(rss.into_bytes()),
+        atom: Doc::new(render_atom(meta, &curated)),
+        rss: Doc::new(render_rss(meta, &curated)?),
+        all_atom: Doc::new(render_atom(&all_meta, &all)),
+        all_rss: Doc::new(render_rss(&all_meta, &all)?),
         last_modified: UNIX_EPOCH + Duration::from_secs(u64::try_from(updated).unwrap_or(0)),
-        entries: articles.len(),
+        entries: curated.len(),
+        all_entries: all.len(),
         stamp,
     })
 }
@@ -430,8 +566,11 @@ impl Publisher {
         let rendered = tokio::task::spawn_blocking(move || -> Result<Rendered, PublishError> {
             let r = render(&store, &meta)?;
             if let Some(path) = &file {
-                write_atomic(path, &r.atom)?;
-                write_atomic(&rss_path(path), &r.rss)?;
+                write_atomic(path, &r.atom.body)?;
+                write_atomic(&rss_path(path), &r.rss.body)?;
+                let all = all_path(path);
+                write_atomic(&all, &r.all_atom.body)?;
+                write_atomic(&rss_path(&all), &r.all_rss.body)?;
             }
             Ok(r)
         })
@@ -446,6 +585,8 @@ impl Publisher {
         Router::new()
             .route("/feed.atom", get(atom_handler))
             .route("/feed.rss", get(rss_handler))
+            .route("/feed/all.atom", get(all_atom_handler))
+            .route("/feed/all.rss", get(all_rss_handler))
             .route("/", get(atom_handler))
             .route("/healthz", get(health_handler))
             .layer(tower_http::compression::CompressionLayer::new())
@@ -453,12 +594,28 @@ impl Publisher {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Which {
+    Atom,
+    Rss,
+    AllAtom,
+    AllRss,
+}
+
 async fn atom_handler(State(p): State<Publisher>, headers: HeaderMap) -> Response {
-    feed_response(&p, &headers, true).await
+    feed_response(&p, &headers, Which::Atom).await
 }
 
 async fn rss_handler(State(p): State<Publisher>, headers: HeaderMap) -> Response {
-    feed_response(&p, &headers, false).await
+    feed_response(&p, &headers, Which::Rss).await
+}
+
+async fn all_atom_handler(State(p): State<Publisher>, headers: HeaderMap) -> Response {
+    feed_response(&p, &headers, Which::AllAtom).await
+}
+
+async fn all_rss_handler(State(p): State<Publisher>, headers: HeaderMap) -> Response {
+    feed_response(&p, &headers, Which::AllRss).await
 }
 
 /// Weak comparison of `If-None-Match` against our ETag.
@@ -470,7 +627,7 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
 }
 
-async fn feed_response(p: &Publisher, headers: &HeaderMap, atom: bool) -> Response {
+async fn feed_response(p: &Publisher, headers: &HeaderMap, which: Which) -> Response {
     let rendered = match p.refresh(false).await {
         Ok(r) => r,
         Err(e) => {
@@ -482,19 +639,13 @@ async fn feed_response(p: &Publisher, headers: &HeaderMap, atom: bool) -> Respon
                 .into_response();
         }
     };
-    let (body, tag, ctype) = if atom {
-        (
-            rendered.atom.clone(),
-            rendered.atom_etag.clone(),
-            "application/atom+xml; charset=utf-8",
-        )
-    } else {
-        (
-            rendered.rss.clone(),
-            rendered.rss_etag.clone(),
-            "application/rss+xml; charset=utf-8",
-        )
+    let (doc, ctype) = match which {
+        Which::Atom => (&rendered.atom, "application/atom+xml; charset=utf-8"),
+        Which::Rss => (&rendered.rss, "application/rss+xml; charset=utf-8"),
+        Which::AllAtom => (&rendered.all_atom, "application/atom+xml; charset=utf-8"),
+        Which::AllRss => (&rendered.all_rss, "application/rss+xml; charset=utf-8"),
     };
+    let (body, tag) = (doc.body.clone(), doc.etag.clone());
     let last_modified = httpdate::fmt_http_date(rendered.last_modified);
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)
@@ -529,7 +680,7 @@ async fn health_handler(State(p): State<Publisher>) -> Response {
     let store = p.store.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, StoreError> {
         let states = store.source_states()?;
-        let (_, articles) = store.stamp()?;
+        let (articles, stories, curated) = store.counts()?;
         let failing: Vec<&str> = states
             .iter()
             .filter(|s| s.consecutive_failures > 0)
@@ -547,6 +698,8 @@ async fn health_handler(State(p): State<Publisher>) -> Response {
             "failing": failing,
             "disabled": disabled,
             "articles": articles,
+            "stories": stories,
+            "curated_stories": curated,
             "last_success": last_success.map(rfc3339),
         }))
     })

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 use serde::Serialize;
+
+use crate::dedup::{Candidate, Fingerprint};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
-    // 1: sources and articles.
+    // 1: sources, stories (clusters of articles), articles, and the LSH index.
     r#"
     CREATE TABLE sources (
         id                   INTEGER PRIMARY KEY,
@@ -31,29 +33,58 @@ const MIGRATIONS: &[&str] = &[
         disabled_reason      TEXT,
         moved_to             TEXT
     ) STRICT;
+    CREATE TABLE stories (
+        id        INTEGER PRIMARY KEY,
+        uid       TEXT NOT NULL UNIQUE,
+        time      INTEGER NOT NULL,
+        changed   INTEGER NOT NULL,
+        relevant  INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX stories_by_time ON stories (time DESC);
+    CREATE INDEX stories_relevant ON stories (relevant, time DESC);
     CREATE TABLE articles (
-        id           INTEGER PRIMARY KEY,
-        uid          TEXT NOT NULL UNIQUE,
-        source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
-        entry_key    TEXT NOT NULL,
-        guid         TEXT,
-        url          TEXT,
-        title        TEXT NOT NULL,
-        summary      TEXT,
-        content      TEXT,
-        author       TEXT,
-        categories   TEXT NOT NULL DEFAULT '[]',
-        lang         TEXT,
-        published    INTEGER,
-        updated      INTEGER,
-        fetched      INTEGER NOT NULL,
-        changed      INTEGER NOT NULL,
-        content_hash TEXT NOT NULL,
-        text         TEXT NOT NULL DEFAULT '',
+        id            INTEGER PRIMARY KEY,
+        uid           TEXT NOT NULL UNIQUE,
+        source_id     INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        story_id      INTEGER REFERENCES stories(id),
+        entry_key     TEXT NOT NULL,
+        guid          TEXT,
+        url           TEXT,
+        canonical_url TEXT,
+        title         TEXT NOT NULL,
+        summary       TEXT,
+        content       TEXT,
+        author        TEXT,
+        categories    TEXT NOT NULL DEFAULT '[]',
+        lang          TEXT,
+        published     INTEGER,
+        updated       INTEGER,
+        fetched       INTEGER NOT NULL,
+        changed       INTEGER NOT NULL,
+        content_hash  TEXT NOT NULL,
+        text          TEXT NOT NULL DEFAULT '',
+        body_hash     INTEGER,
+        shingles      BLOB NOT NULL DEFAULT x'',
+        title_hashes  BLOB NOT NULL DEFAULT x'',
+        score         REAL NOT NULL DEFAULT 0,
+        relevant      INTEGER NOT NULL DEFAULT 0,
+        topics        TEXT NOT NULL DEFAULT '[]',
+        explanation   TEXT NOT NULL DEFAULT '{}',
         UNIQUE (source_id, entry_key)
     ) STRICT;
     CREATE INDEX articles_by_time ON articles (coalesce(published, fetched) DESC);
     CREATE INDEX articles_by_changed ON articles (changed);
+    CREATE INDEX articles_story ON articles (story_id);
+    CREATE INDEX articles_canonical ON articles (canonical_url);
+    CREATE INDEX articles_body_hash ON articles (body_hash);
+    CREATE INDEX articles_url ON articles (url);
+    CREATE TABLE lsh (
+        hash       INTEGER NOT NULL,
+        time       INTEGER NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+    ) STRICT;
+    CREATE INDEX lsh_lookup ON lsh (hash, time);
+    CREATE INDEX lsh_article ON lsh (article_id);
     "#,
 ];
 
@@ -120,7 +151,7 @@ pub struct SourceState {
     pub moved_to: Option<String>,
 }
 
-/// An entry ready to be stored.
+/// An entry ready to be stored, with what dedup and curation made of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewArticle {
     /// Identity within the source: `guid:…`, `link:…` or `hash:…`.
@@ -129,6 +160,8 @@ pub struct NewArticle {
     pub guid: Option<String>,
     /// Article URL.
     pub url: Option<String>,
+    /// Canonical form of the URL (exact duplicates across sources).
+    pub canonical_url: Option<String>,
     /// Title.
     pub title: String,
     /// Summary HTML.
@@ -137,7 +170,7 @@ pub struct NewArticle {
     pub content: Option<String>,
     /// Authors, comma separated.
     pub author: Option<String>,
-    /// Category terms.
+    /// Category terms from the feed.
     pub categories: Vec<String>,
     /// Language tag.
     pub lang: Option<String>,
@@ -149,6 +182,16 @@ pub struct NewArticle {
     pub content_hash: String,
     /// Plain text of the body.
     pub text: String,
+    /// Dedup fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Relevance score for the topic.
+    pub score: f64,
+    /// Whether the article enters the curated feed.
+    pub relevant: bool,
+    /// Sub-topics (Atom categories).
+    pub topics: Vec<String>,
+    /// The score's explanation (JSON).
+    pub explanation: String,
 }
 
 /// A stored article, as published and exported.
@@ -156,8 +199,10 @@ pub struct NewArticle {
 pub struct Article {
     /// Row id.
     pub id: i64,
-    /// Stable public id (the Atom entry id).
+    /// Stable public id of this article.
     pub uid: String,
+    /// The id of its story (the Atom entry id).
+    pub story_uid: String,
     /// Source name.
     pub source: String,
     /// Source feed URL.
@@ -166,6 +211,8 @@ pub struct Article {
     pub source_title: Option<String>,
     /// Article URL.
     pub url: Option<String>,
+    /// Canonical URL.
+    pub canonical_url: Option<String>,
     /// GUID as published.
     pub guid: Option<String>,
     /// Title.
@@ -176,7 +223,7 @@ pub struct Article {
     pub content: Option<String>,
     /// Authors.
     pub author: Option<String>,
-    /// Category terms.
+    /// Category terms from the feed.
     pub categories: Vec<String>,
     /// Language tag.
     pub lang: Option<String>,
@@ -188,6 +235,27 @@ pub struct Article {
     pub fetched: i64,
     /// Plain text.
     pub text: String,
+    /// Relevance score.
+    pub score: f64,
+    /// In the curated feed.
+    pub relevant: bool,
+    /// Sub-topics.
+    pub topics: Vec<String>,
+    /// The score's explanation (JSON).
+    pub explanation: String,
+}
+
+/// A story: one or more articles about the same news item, published as one entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Story {
+    /// Stable id (the Atom entry id): the uid of its first article.
+    pub uid: String,
+    /// Unix time of the last change (a new copy, an edit).
+    pub changed: i64,
+    /// Whether any member is relevant.
+    pub relevant: bool,
+    /// Members, the representative first (fullest body, then earliest).
+    pub articles: Vec<Article>,
 }
 
 /// Counts from storing one pass.
@@ -199,6 +267,36 @@ pub struct Stored {
     pub updated: usize,
     /// Entries seen before, unchanged.
     pub unchanged: usize,
+    /// New entries that joined an existing story (duplicates).
+    pub duplicates: usize,
+    /// New entries that are relevant for the topic.
+    pub relevant: usize,
+}
+
+/// Decides which existing story, if any, a new article belongs to.
+pub type Decide<'a> = &'a dyn Fn(&NewArticle, &str, i64, &[Candidate]) -> Option<i64>;
+
+/// An article's text and scoring fields, for re-scoring (`marsad curate`).
+#[derive(Debug, Clone)]
+pub struct Scorable {
+    /// Row id.
+    pub id: i64,
+    /// Its story uid.
+    pub story_uid: String,
+    /// Source name.
+    pub source: String,
+    /// URL.
+    pub url: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Plain text.
+    pub text: String,
+    /// Language.
+    pub lang: Option<String>,
+    /// Current score.
+    pub score: f64,
+    /// Currently relevant.
+    pub relevant: bool,
 }
 
 /// A handle on the database; cheap to clone.
@@ -216,6 +314,17 @@ impl std::fmt::Debug for Store {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+fn blob(hashes: &[u32]) -> Vec<u8> {
+    hashes.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+fn unblob(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 impl Store {
@@ -325,7 +434,10 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// Stores a successful pass (200) in one transaction: the entries and the source's health.
+    /// Stores a successful pass (200) in one transaction: the entries, their
+    /// stories, and the source's health. `decide` picks the story of each new
+    /// article among the candidates the LSH index returns.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_success(
         &self,
         source: &str,
@@ -334,6 +446,7 @@ impl Store {
         moved_to: Option<&str>,
         entries: &[NewArticle],
         next_poll: i64,
+        decide: Decide<'_>,
     ) -> Result<Stored, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
@@ -343,8 +456,12 @@ impl Store {
             .ok_or_else(|| StoreError::UnknownSource(source.into()))?;
         let mut stored = Stored::default();
         for a in entries {
-            match upsert(&tx, source_id, source, a, t).map_err(|e| self.err(e))? {
-                Upsert::New => stored.new += 1,
+            match upsert(&tx, source_id, source, a, t, decide).map_err(|e| self.err(e))? {
+                Upsert::New { joined } => {
+                    stored.new += 1;
+                    stored.duplicates += usize::from(joined);
+                    stored.relevant += usize::from(a.relevant);
+                }
                 Upsert::Updated => stored.updated += 1,
                 Upsert::Unchanged => stored.unchanged += 1,
             }
@@ -395,35 +512,70 @@ impl Store {
         .ok_or_else(|| StoreError::UnknownSource(source.into()))
     }
 
-    /// The newest articles, newest first.
-    pub fn latest(&self, limit: usize) -> Result<Vec<Article>, StoreError> {
+    /// The newest stories, newest first; only relevant ones when `curated`.
+    pub fn latest_stories(&self, limit: usize, curated: bool) -> Result<Vec<Story>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare(&format!("{ARTICLE_SELECT} ORDER BY coalesce(a.published, a.fetched) DESC, a.id DESC LIMIT ?1"))
+            .prepare(
+                "SELECT id, uid, changed, relevant FROM stories WHERE relevant >= ?1 ORDER BY time DESC, id DESC LIMIT ?2",
+            )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], article_row)
+        let heads: Vec<(i64, String, i64, bool)> = stmt
+            .query_map(
+                params![i64::from(curated), i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? != 0)),
+            )
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let mut members = conn
+            .prepare(&format!(
+                "{ARTICLE_SELECT} WHERE a.story_id = ?1 ORDER BY length(a.text) DESC, a.fetched, a.id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut stories = Vec::with_capacity(heads.len());
+        for (id, uid, changed, relevant) in heads {
+            let articles = members
+                .query_map([id], article_row)
+                .map_err(|e| self.err(e))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?;
+            stories.push(Story {
+                uid,
+                changed,
+                relevant,
+                articles,
+            });
+        }
+        Ok(stories)
     }
 
-    /// Calls `f` for every article stored (first seen) at or after `since`, oldest first.
+    /// Every stored article with the other copies of its story (`(source, url)`),
+    /// oldest first, from `since` on (by publication, else first sight).
     pub fn for_each_article(
         &self,
         since: Option<i64>,
-        mut f: impl FnMut(Article) -> std::io::Result<()>,
+        mut f: impl FnMut(Article, Vec<(String, Option<String>)>) -> std::io::Result<()>,
     ) -> Result<usize, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare(&format!("{ARTICLE_SELECT} WHERE coalesce(a.published, a.fetched) >= ?1 ORDER BY coalesce(a.published, a.fetched), a.id"))
+            .prepare(&format!(
+                "{ARTICLE_SELECT} WHERE coalesce(a.published, a.fetched) >= ?1 ORDER BY coalesce(a.published, a.fetched), a.id"
+            ))
             .map_err(|e| self.err(e))?;
+        let mut dups = conn.prepare(DUPLICATES_SQL).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([since.unwrap_or(i64::MIN)], article_row)
             .map_err(|e| self.err(e))?;
         let mut n = 0;
         for row in rows {
             let article = row.map_err(|e| self.err(e))?;
-            if f(article).is_err() {
+            let others = dups
+                .query_map([article.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?;
+            if f(article, others).is_err() {
                 break; // e.g. a closed pipe: stop quietly
             }
             n += 1;
@@ -431,13 +583,105 @@ impl Store {
         Ok(n)
     }
 
+    /// The other members of an article's story: `(source, url)`.
+    pub fn duplicates_of(
+        &self,
+        article_id: i64,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(DUPLICATES_SQL).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([article_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Finds stored articles by URL (as published or canonical).
+    pub fn find_by_url(
+        &self,
+        url: &str,
+        canonical: Option<&str>,
+    ) -> Result<Vec<Article>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(&format!(
+                "{ARTICLE_SELECT} WHERE a.url = ?1 OR a.canonical_url = ?2 ORDER BY a.id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![url, canonical.unwrap_or(url)], article_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every article's scoring inputs, for re-scoring.
+    pub fn scorables(&self) -> Result<Vec<Scorable>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT a.id, st.uid, s.name, a.url, a.title, a.text, a.lang, a.score, a.relevant
+                 FROM articles a JOIN sources s ON s.id = a.source_id JOIN stories st ON st.id = a.story_id ORDER BY a.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Scorable {
+                    id: r.get(0)?,
+                    story_uid: r.get(1)?,
+                    source: r.get(2)?,
+                    url: r.get(3)?,
+                    title: r.get(4)?,
+                    text: r.get(5)?,
+                    lang: r.get(6)?,
+                    score: r.get(7)?,
+                    relevant: r.get::<_, i64>(8)? != 0,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Writes new scores (one transaction) and refreshes the stories they touch.
+    pub fn update_scores(
+        &self,
+        scores: &[(i64, f64, bool, Vec<String>, String)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let t = now();
+        for (id, score, relevant, topics, explanation) in scores {
+            let story: i64 = tx
+                .query_row(
+                    "UPDATE articles SET score = ?2, relevant = ?3, topics = ?4, explanation = ?5 WHERE id = ?1 RETURNING story_id",
+                    params![id, score, i64::from(*relevant), serde_json::to_string(topics).unwrap_or_default(), explanation],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            refresh_story(&tx, story, None).map_err(|e| self.err(e))?;
+            let _ = t;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// A number that changes whenever anything published changes (for caching the rendered feed).
     pub fn stamp(&self) -> Result<(i64, i64), StoreError> {
         let conn = self.lock();
         conn.query_row(
-            "SELECT coalesce(max(changed), 0), count(*) FROM articles",
+            "SELECT coalesce((SELECT max(changed) FROM stories), 0) + coalesce((SELECT sum(relevant) FROM stories), 0),
+             (SELECT count(*) FROM articles)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|e| self.err(e))
+    }
+
+    /// Counts of articles and stories.
+    pub fn counts(&self) -> Result<(i64, i64, i64), StoreError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories), (SELECT count(*) FROM stories WHERE relevant = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(|e| self.err(e))
     }
@@ -481,6 +725,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+const DUPLICATES_SQL: &str = "SELECT s.name, b.url FROM articles a
+    JOIN articles b ON b.story_id = a.story_id AND b.id != a.id
+    JOIN sources s ON s.id = b.source_id WHERE a.id = ?1 ORDER BY b.fetched, b.id";
+
 const SOURCE_SELECT: &str =
     "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error,
     consecutive_failures, next_poll, disabled_reason, moved_to FROM sources";
@@ -501,30 +749,38 @@ fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
     })
 }
 
-const ARTICLE_SELECT: &str = "SELECT a.id, a.uid, s.name, s.url, s.feed_title, a.url, a.guid, a.title, a.summary,
-    a.content, a.author, a.categories, a.lang, a.published, coalesce(a.updated, a.published, a.fetched), a.fetched, a.text
-    FROM articles a JOIN sources s ON s.id = a.source_id";
+const ARTICLE_SELECT: &str = "SELECT a.id, a.uid, st.uid, s.name, s.url, s.feed_title, a.url, a.canonical_url, a.guid,
+    a.title, a.summary, a.content, a.author, a.categories, a.lang, a.published,
+    coalesce(a.updated, a.published, a.fetched), a.fetched, a.text, a.score, a.relevant, a.topics, a.explanation
+    FROM articles a JOIN sources s ON s.id = a.source_id JOIN stories st ON st.id = a.story_id";
 
 fn article_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
-    let categories: String = r.get(11)?;
+    let categories: String = r.get(13)?;
+    let topics: String = r.get(21)?;
     Ok(Article {
         id: r.get(0)?,
         uid: r.get(1)?,
-        source: r.get(2)?,
-        source_url: r.get(3)?,
-        source_title: r.get(4)?,
-        url: r.get(5)?,
-        guid: r.get(6)?,
-        title: r.get(7)?,
-        summary: r.get(8)?,
-        content: r.get(9)?,
-        author: r.get(10)?,
+        story_uid: r.get(2)?,
+        source: r.get(3)?,
+        source_url: r.get(4)?,
+        source_title: r.get(5)?,
+        url: r.get(6)?,
+        canonical_url: r.get(7)?,
+        guid: r.get(8)?,
+        title: r.get(9)?,
+        summary: r.get(10)?,
+        content: r.get(11)?,
+        author: r.get(12)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
-        lang: r.get(12)?,
-        published: r.get(13)?,
-        updated: r.get(14)?,
-        fetched: r.get(15)?,
-        text: r.get(16)?,
+        lang: r.get(14)?,
+        published: r.get(15)?,
+        updated: r.get(16)?,
+        fetched: r.get(17)?,
+        text: r.get(18)?,
+        score: r.get(19)?,
+        relevant: r.get::<_, i64>(20)? != 0,
+        topics: serde_json::from_str(&topics).unwrap_or_default(),
+        explanation: r.get(22)?,
     })
 }
 
@@ -536,7 +792,7 @@ fn source_id(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<Option<i64>> 
 }
 
 enum Upsert {
-    New,
+    New { joined: bool },
     Updated,
     Unchanged,
 }
@@ -547,35 +803,127 @@ fn make_uid(source: &str, entry_key: &str) -> String {
     format!("urn:marsad:entry:{h:032x}")
 }
 
+/// Recomputes a story's time and relevance; `changed` marks a visible change.
+fn refresh_story(tx: &Transaction<'_>, story: i64, changed: Option<i64>) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE stories SET
+           time = coalesce((SELECT max(coalesce(published, fetched)) FROM articles WHERE story_id = ?1), time),
+           relevant = coalesce((SELECT max(relevant) FROM articles WHERE story_id = ?1), 0),
+           changed = max(changed, coalesce(?2, changed))
+         WHERE id = ?1",
+        params![story, changed],
+    )?;
+    Ok(())
+}
+
+/// Finds the story of a new article: an exact copy (same canonical URL or
+/// body), else a near-duplicate among the LSH candidates, chosen by `decide`.
+fn find_story(
+    tx: &Transaction<'_>,
+    id: i64,
+    source: &str,
+    a: &NewArticle,
+    time: i64,
+    decide: Decide<'_>,
+) -> rusqlite::Result<Option<i64>> {
+    if let Some(url) = &a.canonical_url {
+        let hit: Option<i64> = tx
+            .query_row(
+                "SELECT story_id FROM articles WHERE canonical_url = ?1 AND id != ?2 AND story_id IS NOT NULL LIMIT 1",
+                params![url, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if hit.is_some() {
+            return Ok(hit);
+        }
+    }
+    if let Some(h) = a.fingerprint.body_hash {
+        let hit: Option<i64> = tx
+            .query_row(
+                "SELECT story_id FROM articles WHERE body_hash = ?1 AND id != ?2 AND story_id IS NOT NULL LIMIT 1",
+                params![h, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if hit.is_some() {
+            return Ok(hit);
+        }
+    }
+    if a.fingerprint.bands.is_empty() {
+        return Ok(None);
+    }
+    let window = crate::dedup::WINDOW_SECS;
+    let placeholders = vec!["?"; a.fingerprint.bands.len()].join(",");
+    let sql = format!(
+        "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched)
+         FROM articles a JOIN sources s ON s.id = a.source_id
+         WHERE a.id IN (SELECT DISTINCT article_id FROM lsh WHERE hash IN ({placeholders}) AND time BETWEEN ? AND ?)
+           AND a.id != ? AND a.story_id IS NOT NULL"
+    );
+    let mut args: Vec<i64> = a.fingerprint.bands.clone();
+    args.extend([time - window, time + window, id]);
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let candidates = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(Candidate {
+                story: r.get(1)?,
+                source: r.get(2)?,
+                shingles: unblob(&r.get::<_, Vec<u8>>(3)?),
+                title: unblob(&r.get::<_, Vec<u8>>(4)?),
+                time: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(decide(a, source, time, &candidates))
+}
+
+fn index_bands(tx: &Transaction<'_>, id: i64, bands: &[i64], time: i64) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM lsh WHERE article_id = ?1", [id])?;
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO lsh (hash, time, article_id) VALUES (?1, ?2, ?3)")?;
+    for b in bands {
+        stmt.execute(params![b, time, id])?;
+    }
+    Ok(())
+}
+
 fn upsert(
     tx: &Transaction<'_>,
     source_id: i64,
     source: &str,
     a: &NewArticle,
     t: i64,
+    decide: Decide<'_>,
 ) -> rusqlite::Result<Upsert> {
-    let existing: Option<(i64, String)> = tx
+    let existing: Option<(i64, String, Option<i64>)> = tx
         .query_row(
-            "SELECT id, content_hash FROM articles WHERE source_id = ?1 AND entry_key = ?2",
+            "SELECT id, content_hash, story_id FROM articles WHERE source_id = ?1 AND entry_key = ?2",
             params![source_id, a.entry_key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let categories = serde_json::to_string(&a.categories).unwrap_or_else(|_| "[]".into());
+    let topics = serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into());
     // A date in the future is a time-zone bug at the source: do not let it pin the entry to the top.
     let published = a.published.map(|p| p.min(t));
+    let time = published.unwrap_or(t);
     match existing {
         None => {
+            let uid = make_uid(source, &a.entry_key);
             tx.execute(
-                "INSERT INTO articles (uid, source_id, entry_key, guid, url, title, summary, content, author, categories,
-                 lang, published, updated, fetched, changed, content_hash, text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
+                "INSERT INTO articles (uid, source_id, entry_key, guid, url, canonical_url, title, summary, content, author,
+                 categories, lang, published, updated, fetched, changed, content_hash, text, body_hash, shingles, title_hashes,
+                 score, relevant, topics, explanation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20,
+                         ?21, ?22, ?23, ?24)",
                 params![
-                    make_uid(source, &a.entry_key),
+                    uid,
                     source_id,
                     a.entry_key,
                     a.guid,
                     a.url,
+                    a.canonical_url,
                     a.title,
                     a.summary,
                     a.content,
@@ -586,18 +934,71 @@ fn upsert(
                     a.updated.map(|u| u.min(t)),
                     t,
                     a.content_hash,
-                    a.text
+                    a.text,
+                    a.fingerprint.body_hash,
+                    blob(&a.fingerprint.shingles),
+                    blob(&a.fingerprint.title),
+                    a.score,
+                    i64::from(a.relevant),
+                    topics,
+                    a.explanation
                 ],
             )?;
-            Ok(Upsert::New)
-        }
-        Some((_, hash)) if hash == a.content_hash => Ok(Upsert::Unchanged),
-        Some((id, _)) => {
+            let id = tx.last_insert_rowid();
+            let found = find_story(tx, id, source, a, time, decide)?;
+            let story = match found {
+                Some(s) => s,
+                None => {
+                    tx.execute(
+                        "INSERT INTO stories (uid, time, changed, relevant) VALUES (?1, ?2, ?3, ?4)",
+                        params![uid, time, t, i64::from(a.relevant)],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
             tx.execute(
-                "UPDATE articles SET url = ?2, title = ?3, summary = ?4, content = ?5, author = ?6, categories = ?7,
-                 lang = ?8, updated = max(?9, coalesce(updated, 0)), changed = ?9, content_hash = ?10, text = ?11 WHERE id = ?1",
-                params![id, a.url, a.title, a.summary, a.content, a.author, categories, a.lang, t, a.content_hash, a.text],
+                "UPDATE articles SET story_id = ?2 WHERE id = ?1",
+                params![id, story],
             )?;
+            index_bands(tx, id, &a.fingerprint.bands, time)?;
+            refresh_story(tx, story, Some(t))?;
+            Ok(Upsert::New {
+                joined: found.is_some(),
+            })
+        }
+        Some((_, hash, _)) if hash == a.content_hash => Ok(Upsert::Unchanged),
+        Some((id, _, story)) => {
+            tx.execute(
+                "UPDATE articles SET url = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6, author = ?7,
+                 categories = ?8, lang = ?9, updated = max(?10, coalesce(updated, 0)), changed = ?10, content_hash = ?11,
+                 text = ?12, body_hash = ?13, shingles = ?14, title_hashes = ?15, score = ?16, relevant = ?17,
+                 topics = ?18, explanation = ?19 WHERE id = ?1",
+                params![
+                    id,
+                    a.url,
+                    a.canonical_url,
+                    a.title,
+                    a.summary,
+                    a.content,
+                    a.author,
+                    categories,
+                    a.lang,
+                    t,
+                    a.content_hash,
+                    a.text,
+                    a.fingerprint.body_hash,
+                    blob(&a.fingerprint.shingles),
+                    blob(&a.fingerprint.title),
+                    a.score,
+                    i64::from(a.relevant),
+                    topics,
+                    a.explanation
+                ],
+            )?;
+            index_bands(tx, id, &a.fingerprint.bands, time)?;
+            if let Some(story) = story {
+                refresh_story(tx, story, Some(t))?;
+            }
             Ok(Upsert::Updated)
         }
     }
@@ -606,12 +1007,14 @@ fn upsert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedup;
 
-    fn article(key: &str, title: &str) -> NewArticle {
+    fn article(key: &str, title: &str, body: &str) -> NewArticle {
         NewArticle {
             entry_key: key.into(),
             guid: None,
             url: Some(format!("https://alwasat.ly/news/{key}")),
+            canonical_url: dedup::canonical_url(&format!("https://alwasat.ly/news/{key}")),
             title: title.into(),
             summary: None,
             content: None,
@@ -620,9 +1023,21 @@ mod tests {
             lang: Some("ar".into()),
             published: Some(1_700_000_000),
             updated: None,
-            content_hash: format!("{:x}", xxhash_rust::xxh3::xxh3_64(title.as_bytes())),
-            text: String::new(),
+            content_hash: format!(
+                "{:x}",
+                xxhash_rust::xxh3::xxh3_64(format!("{title}{body}").as_bytes())
+            ),
+            text: body.into(),
+            fingerprint: dedup::fingerprint(title, body, Some("ar")),
+            score: 0.0,
+            relevant: false,
+            topics: vec![],
+            explanation: "{}".into(),
         }
+    }
+
+    fn decide(a: &NewArticle, source: &str, time: i64, c: &[Candidate]) -> Option<i64> {
+        dedup::choose_story(&a.fingerprint, source, time, c).map(|(s, _)| s)
     }
 
     #[test]
@@ -632,7 +1047,7 @@ mod tests {
         store
             .sync_sources([("الوسط", "https://alwasat.ly/rss")])
             .expect("sync");
-        let a = article("guid:1", "اشتباكات في طرابلس");
+        let a = article("guid:1", "اشتباكات في طرابلس", "نص");
         let s = store
             .record_success(
                 "الوسط",
@@ -641,31 +1056,27 @@ mod tests {
                 None,
                 std::slice::from_ref(&a),
                 0,
+                &decide,
             )
             .expect("store");
-        assert_eq!(
-            s,
-            Stored {
-                new: 1,
-                updated: 0,
-                unchanged: 0
-            }
-        );
-        let uid = store.latest(10).expect("latest")[0].uid.clone();
+        assert_eq!((s.new, s.updated, s.unchanged), (1, 0, 0));
+        let uid = store.latest_stories(10, false).expect("latest")[0]
+            .uid
+            .clone();
         let s = store
-            .record_success("الوسط", (None, None), None, None, &[a], 0)
+            .record_success("الوسط", (None, None), None, None, &[a], 0, &decide)
             .expect("store");
         assert_eq!(s.unchanged, 1);
-        let edited = article("guid:1", "اشتباكات عنيفة في طرابلس");
+        let edited = article("guid:1", "اشتباكات عنيفة في طرابلس", "نص");
         let s = store
-            .record_success("الوسط", (None, None), None, None, &[edited], 0)
+            .record_success("الوسط", (None, None), None, None, &[edited], 0, &decide)
             .expect("store");
         assert_eq!(s.updated, 1);
-        let all = store.latest(10).expect("latest");
+        let all = store.latest_stories(10, false).expect("latest");
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].uid, uid);
-        assert_eq!(all[0].title, "اشتباكات عنيفة في طرابلس");
-        assert_eq!(all[0].categories, vec!["أمن".to_string()]);
+        assert_eq!(all[0].articles[0].title, "اشتباكات عنيفة في طرابلس");
+        assert_eq!(all[0].articles[0].categories, vec!["أمن".to_string()]);
     }
 
     #[test]
@@ -699,5 +1110,35 @@ mod tests {
             0
         );
         assert_eq!(store.integrity_check().expect("check"), "ok");
+    }
+
+    #[test]
+    fn copies_across_outlets_join_one_story() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("m.db")).expect("open");
+        store
+            .sync_sources([("A", "https://a.ly/"), ("B", "https://b.ly/")])
+            .expect("sync");
+        let body = "أعلن جهاز خفر السواحل وأمن الموانئ انتشال جثث سبعة عشر مهاجرا غير نظامي بينهم ثلاث نساء وطفل إثر غرق قارب مطاطي على بعد نحو اثني عشر ميلا بحريا شمال مدينة زوارة فجر الخميس وأوضح المتحدث باسم الجهاز أن دوريات الإنقاذ تمكنت من انتشال واحد وأربعين ناجيا نقلوا إلى ميناء زوارة لتلقي الإسعافات مشيرا إلى أن القارب انطلق من شاطئ قرب صبراتة وكان يقل نحو سبعين شخصا";
+        let a = article("guid:1", "غرق قارب قبالة زوارة", body);
+        let mut b = article(
+            "guid:9",
+            "خفر السواحل ينتشل 17 جثة",
+            &format!("زوارة - وال: {body}"),
+        );
+        b.url = Some("https://b.ly/x".into());
+        b.canonical_url = dedup::canonical_url("https://b.ly/x");
+        store
+            .record_success("A", (None, None), None, None, &[a], 0, &decide)
+            .expect("a");
+        let s = store
+            .record_success("B", (None, None), None, None, &[b], 0, &decide)
+            .expect("b");
+        assert_eq!((s.new, s.duplicates), (1, 1));
+        let stories = store.latest_stories(10, false).expect("stories");
+        assert_eq!(stories.len(), 1);
+        assert_eq!(stories[0].articles.len(), 2);
+        // The fullest body represents the story.
+        assert_eq!(stories[0].articles[0].source, "B");
     }
 }

@@ -80,7 +80,8 @@ async fn published_atom_is_valid_rfc4287() {
         .expect("pass");
     ctx.publisher().refresh(true).await.expect("publish");
 
-    let text = std::fs::read_to_string(&out).expect("atom");
+    let all = marsad::publish::all_path(&out);
+    let text = std::fs::read_to_string(&all).expect("atom");
     // RFC 4287 4.1.1: a feed without atom:author needs one in every entry; ours has a feed author.
     assert!(text.contains("<author><name>marsad</name></author>"));
     let feed = common::read_feed(text.as_bytes());
@@ -91,7 +92,7 @@ async fn published_atom_is_valid_rfc4287() {
             .all(|e| !e.id.is_empty() && e.title.is_some() && e.updated.is_some())
     );
 
-    for file in [&out, &empty] {
+    for file in [&out, &all, &empty] {
         match jing(file) {
             Some((valid, report)) => {
                 assert!(valid, "{} is not valid Atom:\n{report}", file.display())

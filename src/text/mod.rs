@@ -7,7 +7,7 @@ mod normalize;
 mod stem;
 
 pub use normalize::{normalize, tokens};
-pub use stem::{stem, stem_variants, Stemmer};
+pub use stem::{Stemmer, stem, stem_variants};
 
 /// Decodes HTML entities, removes tags and collapses white space: for titles, names, categories.
 pub fn inline_text(html: &str) -> String {
