@@ -189,7 +189,7 @@ fn main() {
     let mut bodies: Vec<(String, String)> = Vec::new();
     let checkpoints: Vec<usize> = [0usize, 1_000, 10_000, 100_000]
         .into_iter()
-        .filter(|c| *c < total)
+        .filter(|c| *c <= total)
         .collect();
     let sample = 1_000usize;
     println!(

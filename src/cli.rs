@@ -74,6 +74,20 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Print what would be extracted from one page (a URL, or a saved HTML file), for writing a site rule.
+    Extract {
+        /// The page: an http(s) URL or a file.
+        target: String,
+        /// Apply this source's rule and encoding from the configuration.
+        #[arg(long)]
+        source: Option<String>,
+        /// The page's URL when `target` is a file (for relative links and metadata).
+        #[arg(long)]
+        url: Option<String>,
+        /// Configuration (for the source rule and the fetch settings).
+        #[arg(long, short, env = "MARSAD_CONFIG", default_value = "feeds.toml")]
+        config: PathBuf,
+    },
     /// Show the relevance score of a stored article and why, and its story's other copies.
     Explain {
         #[command(flatten)]
@@ -135,6 +149,15 @@ pub enum EvalCommand {
         #[arg(long)]
         explain: Vec<String>,
     },
+    /// Extraction precision, recall and F1 over 4-word shingles, and speed, on a page corpus.
+    Extract {
+        /// Corpus folders: Scrapinghub (ground-truth.json), WCXB (ground-truth/) or marsad's (NN-*.html + .json).
+        #[arg(required = true)]
+        corpora: Vec<PathBuf>,
+        /// Also list the 15 worst pages.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Near-duplicate precision and recall on labelled pairs.
     Dedup {
         /// Adversarial pairs (JSON Lines).
@@ -170,6 +193,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 | Command::Eval(_)
                 | Command::Explain { .. }
                 | Command::Curate { .. }
+                | Command::Extract { .. }
         ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -193,7 +217,12 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn init_logging(format: LogFormat, filter: Option<&str>, quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let default = if quiet { "warn" } else { "info" };
+    // html5ever's parse warnings ("foster parenting not implemented") say nothing to an operator.
+    let default = if quiet {
+        "warn,html5ever=error"
+    } else {
+        "info,html5ever=error"
+    };
     let filter = filter
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
@@ -274,6 +303,27 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             once,
         } => demo(fixtures, listen, once).await,
         Command::Explain { config, url } => explain(&config.config, &url),
+        Command::Extract {
+            target,
+            source,
+            url,
+            config,
+        } => extract_one(&config, &target, source.as_deref(), url.as_deref()).await,
+        Command::Eval(EvalCommand::Extract { corpora, verbose }) => {
+            for dir in corpora {
+                let d = dir.clone();
+                let report = tokio::task::spawn_blocking(move || crate::eval::extraction(&d))
+                    .await?
+                    .with_context(|| format!("cannot read the corpus {}", dir.display()))?;
+                println!("{}: {report}", dir.display());
+                if verbose {
+                    for (id, f1) in report.worst.iter().take(15) {
+                        println!("  {id}: F1 {f1:.3}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Curate { config, dry_run } => curate(&config.config, dry_run),
         Command::Eval(EvalCommand::Curate {
             files,
@@ -454,6 +504,95 @@ fn explain(config: &Path, url: &str) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn extract_one(
+    config_path: &Path,
+    target: &str,
+    source: Option<&str>,
+    page_url: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    // The configuration is optional here unless a source is named.
+    let config = match (Config::load(config_path), source) {
+        (Ok(c), _) => Some(c),
+        (Err(e), Some(_)) => return Err(e.into()),
+        (Err(_), None) => None,
+    };
+    let src = match (source, &config) {
+        (Some(name), Some(c)) => Some(
+            c.sources
+                .iter()
+                .find(|s| s.name == name)
+                .cloned()
+                .with_context(|| format!("no source named {name:?}; `marsad check` lists them"))?,
+        ),
+        _ => None,
+    };
+    let (bytes, content_type, url) = if target.starts_with("http://")
+        || target.starts_with("https://")
+    {
+        let url = url::Url::parse(target).with_context(|| format!("{target:?} is not a URL"))?;
+        let s = config.as_ref().map(|c| c.service.clone());
+        let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchOptions {
+            user_agent: s.as_ref().map_or_else(
+                || crate::config::DEFAULT_USER_AGENT.to_string(),
+                |s| s.user_agent.clone(),
+            ),
+            timeout: std::time::Duration::from_secs(30),
+            connect_timeout: std::time::Duration::from_secs(10),
+            max_body: s.as_ref().map_or(10 << 20, |s| s.max_body),
+            concurrency: 1,
+            per_host: 1,
+            allow_private_networks: s.as_ref().is_some_and(|s| s.allow_private_networks),
+        })?;
+        match fetcher
+            .get(&url, &crate::fetch::Validators::default())
+            .await?
+        {
+            crate::fetch::Fetched::Body(p) => (p.body, p.content_type, p.url),
+            crate::fetch::Fetched::NotModified => bail!("the server answered 304 Not Modified"),
+        }
+    } else {
+        let bytes = std::fs::read(target)
+            .with_context(|| format!("cannot read {target}; pass a URL or an HTML file"))?;
+        let url = page_url.unwrap_or("https://example.invalid/");
+        (
+            bytes,
+            None,
+            url::Url::parse(url).with_context(|| format!("--url {url:?} is not a URL"))?,
+        )
+    };
+    let rule = src.as_ref().and_then(|s| s.extract.clone());
+    let encoding = src.as_ref().and_then(|s| s.encoding);
+    let page = crate::extract::Page {
+        bytes: &bytes,
+        content_type: content_type.as_deref(),
+        url: &url,
+        encoding,
+    };
+    let ex = crate::extract::extract(&page, rule.as_ref())?;
+    println!(
+        "method: {:?}{}",
+        ex.method,
+        if ex.rule_missed {
+            " (the source's rule matched nothing: it may be stale)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "encoding: {}   words: {}   link density: {:.2}",
+        ex.encoding,
+        ex.text.split_whitespace().count(),
+        ex.link_density
+    );
+    if let Err(reason) = crate::extract::gate(&ex, "", src.as_ref().and_then(|s| s.lang.as_deref()))
+    {
+        println!("quality gate: would keep the feed's text ({reason})");
+    }
+    println!("metadata: {}", serde_json::to_string_pretty(&ex.meta)?);
+    println!("\n{}", ex.text);
     Ok(ExitCode::SUCCESS)
 }
 

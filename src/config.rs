@@ -62,6 +62,10 @@ pub struct Service {
     pub connect_timeout: Duration,
     /// Upper bound of the error backoff.
     pub max_backoff: Duration,
+    /// Fetch each new article's page and extract the full text.
+    pub fetch_articles: bool,
+    /// Most article pages fetched per source per pass.
+    pub max_pages_per_pass: usize,
 }
 
 /// `[output]`: the published feed.
@@ -92,6 +96,14 @@ pub struct Source {
     pub interval: Duration,
     /// Whether the source is polled.
     pub enabled: bool,
+    /// Fetch this source's article pages for the full text.
+    pub full_text: bool,
+    /// Honour robots.txt for its article pages.
+    pub respect_robots: bool,
+    /// Encoding forced for its pages and feed (for sites that declare the wrong one).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Extraction rule for its pages.
+    pub extract: Option<crate::extract::SiteRule>,
     /// What the source always covers (curation takes it as given).
     pub focus: crate::curate::Focus,
     /// Force the source's articles into or out of the curated feed.
@@ -193,6 +205,8 @@ struct RawService {
     timeout: Option<Spanned<String>>,
     connect_timeout: Option<Spanned<String>>,
     max_backoff: Option<Spanned<String>>,
+    fetch_articles: Option<bool>,
+    max_pages_per_pass: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -215,6 +229,10 @@ struct RawSource {
     enabled: Option<bool>,
     focus: Option<crate::curate::Focus>,
     curate: Option<crate::curate::Force>,
+    full_text: Option<bool>,
+    respect_robots: Option<bool>,
+    encoding: Option<Spanned<String>>,
+    extract: Option<Spanned<crate::extract::SiteRule>>,
 }
 
 /// Maps byte offsets to 1-based line numbers.
@@ -434,6 +452,8 @@ impl Validator<'_> {
                 "max_backoff",
                 Duration::from_secs(6 * 3600),
             ),
+            fetch_articles: s.fetch_articles.unwrap_or(true),
+            max_pages_per_pass: self.count(s.max_pages_per_pass.as_ref(), "max_pages_per_pass", 30),
         };
 
         let o = raw.output.unwrap_or_default();
@@ -544,6 +564,35 @@ impl Validator<'_> {
                 }
             });
             let interval = self.duration(rs.interval.as_ref(), "interval", default_interval);
+            let encoding = rs.encoding.as_ref().and_then(|e| match encoding_rs::Encoding::for_label(e.get_ref().trim().as_bytes()) {
+                Some(enc) => Some(enc),
+                None => {
+                    self.problem(e, "encoding", format!("source {name:?}: {:?} is not an encoding label such as \"windows-1256\" or \"iso-8859-6\"", e.get_ref()));
+                    None
+                }
+            });
+            let extract = rs.extract.as_ref().map(|r| {
+                let rule = r.get_ref().clone();
+                let bad = rule.invalid_selectors();
+                if !bad.is_empty() {
+                    self.problem(
+                        r,
+                        "extract",
+                        format!(
+                            "source {name:?}: invalid CSS selector(s): {}",
+                            bad.join(", ")
+                        ),
+                    );
+                }
+                if rule.body.is_empty() {
+                    self.problem(
+                        r,
+                        "extract",
+                        format!("source {name:?}: a rule needs at least one `body` selector"),
+                    );
+                }
+                rule
+            });
             if let Some(url) = url {
                 sources.push(Source {
                     name,
@@ -551,6 +600,10 @@ impl Validator<'_> {
                     lang,
                     interval,
                     enabled: rs.enabled.unwrap_or(true),
+                    full_text: rs.full_text.unwrap_or(true),
+                    respect_robots: rs.respect_robots.unwrap_or(true),
+                    encoding,
+                    extract,
                     focus: rs.focus.unwrap_or_default(),
                     curate: rs.curate.unwrap_or_default(),
                     line,

@@ -851,3 +851,249 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// Extraction quality and speed over a corpus.
+#[derive(Debug, Default)]
+pub struct ExtractReport {
+    /// Documents scored.
+    pub docs: usize,
+    /// Mean precision over 4-word shingles.
+    pub precision: f64,
+    /// Mean recall.
+    pub recall: f64,
+    /// Mean F1.
+    pub f1: f64,
+    /// Share of documents with F1 ≥ 0.9.
+    pub good: f64,
+    /// Pages per second on one core (decode + extract + clean-up).
+    pub pages_per_sec: f64,
+    /// Megabytes of HTML per second.
+    pub mb_per_sec: f64,
+    /// Median milliseconds per page.
+    pub median_ms: f64,
+    /// Per-document `(id, f1)`, worst first.
+    pub worst: Vec<(String, f64)>,
+}
+
+impl std::fmt::Display for ExtractReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pages: precision {:.3}  recall {:.3}  F1 {:.3}  F1≥0.9 {:.1} %  |  {:.0} pages/s, {:.1} MB/s, median {:.2} ms (one core)",
+            self.docs,
+            self.precision,
+            self.recall,
+            self.f1,
+            self.good * 100.0,
+            self.pages_per_sec,
+            self.mb_per_sec,
+            self.median_ms
+        )
+    }
+}
+
+/// Lower-cased word tokens (Unicode letters, digits and `_`), as `\w+` does.
+fn words_lower(s: &str) -> Vec<String> {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn shingles4(s: &str) -> HashMap<String, usize> {
+    let w = words_lower(s);
+    let mut m = HashMap::new();
+    if w.is_empty() {
+        return m;
+    }
+    if w.len() < 4 {
+        *m.entry(w.join(" ")).or_default() += 1;
+        return m;
+    }
+    for win in w.windows(4) {
+        *m.entry(win.join(" ")).or_default() += 1;
+    }
+    m
+}
+
+/// Precision, recall and F1 of `got` against `want` over 4-word shingles counted with multiplicity.
+pub fn shingle_prf(got: &str, want: &str) -> (f64, f64, f64) {
+    let (g, w) = (shingles4(got), shingles4(want));
+    let (gn, wn): (usize, usize) = (g.values().sum(), w.values().sum());
+    if gn == 0 && wn == 0 {
+        return (1.0, 1.0, 1.0);
+    }
+    let inter: usize = g
+        .iter()
+        .map(|(k, n)| (*n).min(*w.get(k).unwrap_or(&0)))
+        .sum();
+    let p = if gn == 0 {
+        0.0
+    } else {
+        inter as f64 / gn as f64
+    };
+    let r = if wn == 0 {
+        0.0
+    } else {
+        inter as f64 / wn as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
+    (p, r, f)
+}
+
+/// One page of an evaluation corpus: id, raw bytes, URL, true body.
+struct Case {
+    id: String,
+    bytes: Vec<u8>,
+    url: String,
+    truth: String,
+}
+
+fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out)?;
+    Ok(out)
+}
+
+fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    if dir.join("ground-truth.json").is_file() {
+        // Scrapinghub: {id: {articleBody, url}} and html/<id>.html.gz
+        let gt: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json"))?)
+                .map_err(std::io::Error::other)?;
+        let mut ids: Vec<&String> = gt
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        ids.sort();
+        for id in ids {
+            let path = dir.join("html").join(format!("{id}.html.gz"));
+            let Ok(raw) = std::fs::read(&path) else {
+                continue;
+            };
+            cases.push(Case {
+                id: id.clone(),
+                bytes: gunzip(&raw)?,
+                url: gt[id]["url"]
+                    .as_str()
+                    .unwrap_or("https://example.com/")
+                    .to_string(),
+                truth: gt[id]["articleBody"].as_str().unwrap_or("").to_string(),
+            });
+        }
+    } else if dir.join("ground-truth").is_dir() {
+        // WCXB: ground-truth/NNNN.json and html/NNNN.html.gz
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("ground-truth"))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let gt: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&f)?).map_err(std::io::Error::other)?;
+            let id = gt["file_id"].as_str().unwrap_or("").to_string();
+            let Ok(raw) = std::fs::read(dir.join("html").join(format!("{id}.html.gz"))) else {
+                continue;
+            };
+            cases.push(Case {
+                id,
+                bytes: gunzip(&raw)?,
+                url: gt["url"]
+                    .as_str()
+                    .unwrap_or("https://example.com/")
+                    .to_string(),
+                truth: gt["ground_truth"]["main_content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+    } else {
+        // marsad fixtures: NN-*.html beside NN-*.json {"body", "url"}
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+            .collect();
+        files.sort();
+        for f in files {
+            let Ok(json) = std::fs::read(f.with_extension("json")) else {
+                continue;
+            };
+            let gt: serde_json::Value =
+                serde_json::from_slice(&json).map_err(std::io::Error::other)?;
+            cases.push(Case {
+                id: f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                bytes: std::fs::read(&f)?,
+                url: gt["url"]
+                    .as_str()
+                    .unwrap_or("https://example.com/")
+                    .to_string(),
+                truth: gt["body"].as_str().unwrap_or("").to_string(),
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// Runs the extractor over a corpus folder (Scrapinghub, WCXB or marsad's fixture layout).
+pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
+    let cases = load_cases(dir)?;
+    let mut report = ExtractReport::default();
+    let mut times = Vec::with_capacity(cases.len());
+    let mut total_bytes = 0usize;
+    let mut total_time = 0.0f64;
+    for case in &cases {
+        let url = url::Url::parse(&case.url)
+            .unwrap_or_else(|_| url::Url::parse("https://example.com/").expect("static URL"));
+        let page = crate::extract::Page {
+            bytes: &case.bytes,
+            content_type: None,
+            url: &url,
+            encoding: None,
+        };
+        let started = std::time::Instant::now();
+        let got = crate::extract::extract(&page, None)
+            .map(|e| e.text)
+            .unwrap_or_default();
+        let secs = started.elapsed().as_secs_f64();
+        times.push(secs * 1000.0);
+        total_time += secs;
+        total_bytes += case.bytes.len();
+        let (p, r, f) = shingle_prf(&got, &case.truth);
+        report.precision += p;
+        report.recall += r;
+        report.f1 += f;
+        report.good += f64::from(u8::from(f >= 0.9));
+        report.worst.push((case.id.clone(), f));
+    }
+    let n = cases.len().max(1) as f64;
+    report.docs = cases.len();
+    report.precision /= n;
+    report.recall /= n;
+    report.f1 /= n;
+    report.good /= n;
+    report.pages_per_sec = if total_time > 0.0 {
+        cases.len() as f64 / total_time
+    } else {
+        0.0
+    };
+    report.mb_per_sec = if total_time > 0.0 {
+        total_bytes as f64 / 1e6 / total_time
+    } else {
+        0.0
+    };
+    times.sort_by(f64::total_cmp);
+    report.median_ms = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    report.worst.sort_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(report)
+}

@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod demo;
 pub mod eval;
+pub mod extract;
 pub mod fetch;
 pub mod parse;
 pub mod pipeline;

@@ -12,9 +12,12 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use std::collections::HashMap;
+
 use crate::config::{Config, Source};
 use crate::curate::{CurateError, Topic};
 use crate::dedup;
+use crate::extract::{self, Extracted, robots::Robots};
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, Validators};
 use crate::parse::{self, FeedEntry};
 use crate::publish::{FeedMeta, Publisher};
@@ -32,6 +35,8 @@ pub struct Context {
     pub store: Store,
     /// The compiled curation topic.
     pub topic: Arc<Topic>,
+    /// robots.txt per host.
+    pub robots: RobotsCache,
 }
 
 /// Why a context could not be set up.
@@ -77,6 +82,7 @@ impl Context {
             fetcher,
             store,
             topic,
+            robots: RobotsCache::default(),
         })
     }
 
@@ -141,6 +147,10 @@ pub struct SourceReport {
     pub duplicates: usize,
     /// New entries relevant for the topic.
     pub relevant: usize,
+    /// Pages fetched and extracted.
+    pub full_text: usize,
+    /// Pages not used (fetch failed, robots, quality gate): the feed's text was kept.
+    pub feed_text: usize,
     /// The error, if any.
     pub error: Option<String>,
     /// Warnings about the input.
@@ -159,6 +169,8 @@ impl SourceReport {
             updated: 0,
             duplicates: 0,
             relevant: 0,
+            full_text: 0,
+            feed_text: 0,
             error: None,
             warnings: Vec::new(),
             next_poll: None,
@@ -193,20 +205,14 @@ fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
-/// Turns parsed entries into articles to store. This is the processing seam:
-/// full-text extraction, deduplication and curation are added here.
-pub fn process_entries(
-    entries: Vec<FeedEntry>,
-    feed_lang: Option<&str>,
-    source: &Source,
-    topic: &Topic,
-) -> Vec<NewArticle> {
+/// The identity of each entry within its source: GUID, else link, else the
+/// content itself; a GUID repeated inside one feed falls back to the link so
+/// entries are not merged. Also returns each entry's content hash.
+pub fn entry_keys(entries: &[FeedEntry]) -> Vec<(String, String)> {
     let mut seen = HashSet::new();
     entries
-        .into_iter()
+        .iter()
         .map(|e| {
-            let body_html = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-            let body_text = text::html_to_text(body_html);
             let hash_input = format!(
                 "{}\u{1f}{}\u{1f}{}",
                 e.title,
@@ -215,8 +221,6 @@ pub fn process_entries(
             );
             let content_hash =
                 format!("{:016x}", xxhash_rust::xxh3::xxh3_64(hash_input.as_bytes()));
-            // Identity: GUID, else link, else the content itself; a GUID repeated
-            // inside one feed falls back to the link so entries are not merged.
             let mut key = match (&e.guid, &e.link) {
                 (Some(g), _) => format!("guid:{g}"),
                 (None, Some(l)) => format!("link:{l}"),
@@ -229,8 +233,56 @@ pub fn process_entries(
                 };
                 seen.insert(key.clone());
             }
+            (key, content_hash)
+        })
+        .collect()
+}
+
+/// What fetching an entry's page gave.
+#[derive(Debug, Clone)]
+pub struct FullText {
+    /// The extraction, when it passed the quality gate.
+    pub extracted: Option<Extracted>,
+    /// How the body was obtained: `{"method": "rule" | "generic" | "feed", ...figures or reason}`.
+    pub record: serde_json::Value,
+}
+
+impl FullText {
+    fn feed(reason: impl Into<String>) -> FullText {
+        FullText {
+            extracted: None,
+            record: serde_json::json!({ "method": "feed", "reason": reason.into() }),
+        }
+    }
+}
+
+/// Turns parsed entries (and the full texts fetched for some of them) into
+/// articles to store: language, fingerprint for dedup, curation score.
+pub fn process_entries(
+    entries: Vec<FeedEntry>,
+    mut pages: Vec<Option<FullText>>,
+    feed_lang: Option<&str>,
+    source: &Source,
+    topic: &Topic,
+) -> Vec<NewArticle> {
+    let keys = entry_keys(&entries);
+    pages.resize(entries.len(), None);
+    entries
+        .into_iter()
+        .zip(keys)
+        .zip(pages)
+        .map(|((e, (key, content_hash)), page)| {
+            let feed_html = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+            let feed_text = text::html_to_text(feed_html);
+            let extracted = page.as_ref().and_then(|p| p.extracted.as_ref());
+            let body_text = extracted.map_or_else(|| feed_text.clone(), |x| x.text.clone());
             let guessed = text::guess_lang(&format!("{} {}", e.title, body_text));
-            let declared = e.lang.as_deref().or(feed_lang).or(source.lang.as_deref());
+            let declared = e
+                .lang
+                .as_deref()
+                .or(extracted.and_then(|x| x.meta.lang.as_deref()))
+                .or(feed_lang)
+                .or(source.lang.as_deref());
             let lang = match (declared, guessed) {
                 (Some(d), Some(g)) if crate::publish::is_rtl(d) == crate::publish::is_rtl(g) => {
                     Some(d.to_string())
@@ -247,18 +299,32 @@ pub fn process_entries(
                 source.focus,
                 source.curate,
             );
+            // The page's canonical link beats the feed link (AMP, mobile and tracking variants).
+            let canonical_url = extracted
+                .and_then(|x| x.meta.canonical_url.as_deref())
+                .and_then(dedup::canonical_url)
+                .or_else(|| e.link.as_deref().and_then(dedup::canonical_url));
+            let meta = extracted.map(|x| &x.meta);
+            let author = (!e.authors.is_empty())
+                .then(|| e.authors.join(", "))
+                .or_else(|| meta.and_then(|m| m.author.clone()));
+            let published = e.published.map(|d| d.timestamp()).or_else(|| {
+                meta.and_then(|m| m.published.as_deref())
+                    .and_then(crate::parse::parse_date)
+                    .map(|d| d.timestamp())
+            });
             NewArticle {
                 entry_key: key,
                 guid: e.guid,
-                canonical_url: e.link.as_deref().and_then(dedup::canonical_url),
+                canonical_url,
                 url: e.link,
                 title: e.title,
                 summary: e.summary,
                 content: e.content,
-                author: (!e.authors.is_empty()).then(|| e.authors.join(", ")),
+                author,
                 categories: e.categories,
                 lang,
-                published: e.published.map(|d| d.timestamp()),
+                published,
                 updated: e.updated.map(|d| d.timestamp()),
                 content_hash,
                 text: body_text,
@@ -267,9 +333,181 @@ pub fn process_entries(
                 relevant: assessment.relevant,
                 topics: assessment.topics.clone(),
                 explanation: assessment.explanation_json(),
+                html: extracted.map(|x| x.html.clone()),
+                image: meta.and_then(|m| m.image.clone()),
+                site_name: meta.and_then(|m| m.site_name.clone()),
+                extraction: page.map_or_else(|| "{}".to_string(), |p| p.record.to_string()),
             }
         })
         .collect()
+}
+
+/// robots.txt per host, fetched once and kept for a day.
+#[derive(Clone, Default)]
+pub struct RobotsCache {
+    inner: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<Robots>)>>>,
+}
+
+impl std::fmt::Debug for RobotsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RobotsCache")
+    }
+}
+
+/// Our product token in robots.txt.
+pub const ROBOTS_AGENT: &str = "marsad";
+
+impl RobotsCache {
+    /// Whether `url` may be fetched by us, fetching the host's robots.txt if needed.
+    pub async fn allowed(&self, fetcher: &Fetcher, url: &url::Url) -> bool {
+        let Some(host) = url.host_str().map(|h| {
+            format!(
+                "{}://{h}{}",
+                url.scheme(),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
+            )
+        }) else {
+            return true;
+        };
+        let cached = {
+            let map = match self.inner.lock() {
+                Ok(m) => m,
+                Err(p) => p.into_inner(),
+            };
+            map.get(&host)
+                .filter(|(at, _)| at.elapsed() < Duration::from_secs(86_400))
+                .map(|(_, r)| r.clone())
+        };
+        let robots = match cached {
+            Some(r) => r,
+            None => {
+                let robots = match url::Url::parse(&format!("{host}/robots.txt")) {
+                    Ok(u) => match fetcher.get(&u, &Validators::default()).await {
+                        Ok(Fetched::Body(page)) => {
+                            Robots::parse(&String::from_utf8_lossy(&page.body), ROBOTS_AGENT)
+                        }
+                        Ok(Fetched::NotModified) => Robots::allow_all(),
+                        // RFC 9309: a 4xx means no rules; a server error means assume everything is disallowed.
+                        Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => {
+                            Robots::allow_all()
+                        }
+                        Err(_) => Robots::disallow_all(),
+                    },
+                    Err(_) => Robots::allow_all(),
+                };
+                let robots = Arc::new(robots);
+                let mut map = match self.inner.lock() {
+                    Ok(m) => m,
+                    Err(p) => p.into_inner(),
+                };
+                map.insert(host, (std::time::Instant::now(), robots.clone()));
+                robots
+            }
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        robots.allowed(&path)
+    }
+}
+
+/// Fetches and extracts the pages of the entries marked in `wanted` (at most
+/// `max_pages_per_pass`), through the same fetcher and its limits.
+pub async fn fetch_full_texts(
+    ctx: &Context,
+    source: &Source,
+    entries: &[FeedEntry],
+    wanted: &[bool],
+) -> Vec<Option<FullText>> {
+    let mut out: Vec<Option<FullText>> = vec![None; entries.len()];
+    let mut tasks = JoinSet::new();
+    let budget = ctx.config.service.max_pages_per_pass;
+    for (i, e) in entries
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.get(*i).copied().unwrap_or(false))
+        .take(budget)
+    {
+        let Some(link) = e
+            .link
+            .as_deref()
+            .and_then(|l| url::Url::parse(l).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            continue;
+        };
+        let feed_text =
+            text::html_to_text(e.content.as_deref().or(e.summary.as_deref()).unwrap_or(""));
+        let (ctx, source) = (ctx.clone(), source.clone());
+        let lang = e.lang.clone().or_else(|| source.lang.clone());
+        tasks.spawn(async move { (i, full_text(&ctx, &source, link, feed_text, lang).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, ft)) => out[i] = Some(ft),
+            Err(e) => tracing::error!(error = %e, "a page task failed"),
+        }
+    }
+    out
+}
+
+async fn full_text(
+    ctx: &Context,
+    source: &Source,
+    url: url::Url,
+    feed_text: String,
+    lang: Option<String>,
+) -> FullText {
+    if source.respect_robots && !ctx.robots.allowed(&ctx.fetcher, &url).await {
+        return FullText::feed(format!("robots.txt disallows {}", url.path()));
+    }
+    let page = match ctx.fetcher.get(&url, &Validators::default()).await {
+        Ok(Fetched::Body(page)) => page,
+        Ok(Fetched::NotModified) => {
+            return FullText::feed("page answered 304 to an unconditional request");
+        }
+        Err(e) => return FullText::feed(format!("page fetch failed: {e}")),
+    };
+    let rule = source.extract.clone();
+    let encoding = source.encoding;
+    let name = source.name.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let p = extract::Page {
+            bytes: &page.body,
+            content_type: page.content_type.as_deref(),
+            url: &page.url,
+            encoding,
+        };
+        extract::extract(&p, rule.as_ref())
+    })
+    .await;
+    let extracted = match result {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return FullText::feed(e.to_string()),
+        Err(e) => return FullText::feed(format!("extraction task failed: {e}")),
+    };
+    if extracted.rule_missed {
+        tracing::warn!(source = %name, url = %url, "the extract rule matched nothing on this page; fell back to the generic extractor (the rule may be stale)");
+    }
+    let words = extracted.text.split_whitespace().count();
+    match extract::gate(&extracted, &feed_text, lang.as_deref()) {
+        Ok(()) => FullText {
+            record: serde_json::json!({
+                "method": extracted.method,
+                "rule_missed": extracted.rule_missed,
+                "words": words,
+                "feed_words": feed_text.split_whitespace().count(),
+                "link_density": (extracted.link_density * 1000.0).round() / 1000.0,
+                "encoding": extracted.encoding,
+            }),
+            extracted: Some(extracted),
+        },
+        Err(reason) => FullText {
+            extracted: None,
+            record: serde_json::json!({ "method": "feed", "reason": reason, "extractor": extracted.method, "words": words }),
+        },
+    }
 }
 
 /// The dedup decision handed to the store: the most similar story that passes [`dedup::same_story`].
@@ -351,14 +589,51 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                 &page.body,
                 page.content_type.as_deref(),
                 Some(&page.url),
-                None,
+                source.encoding,
             );
             match parsed {
                 Ok(feed) => {
                     report.fetched = feed.entries.len();
                     report.warnings.extend(feed.warnings.iter().cloned());
-                    let articles =
-                        process_entries(feed.entries, feed.lang.as_deref(), source, &ctx.topic);
+                    // Full text for entries that are new or edited since the last pass.
+                    let pages = if ctx.config.service.fetch_articles && source.full_text {
+                        let keys = entry_keys(&feed.entries);
+                        let just_keys: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+                        match ctx.store.known_entries(&source.name, &just_keys) {
+                            Ok(known) => {
+                                let wanted: Vec<bool> =
+                                    keys.iter().map(|(k, h)| known.get(k) != Some(h)).collect();
+                                fetch_full_texts(ctx, source, &feed.entries, &wanted).await
+                            }
+                            Err(e) => {
+                                report
+                                    .warnings
+                                    .push(format!("cannot read known entries: {e}"));
+                                Vec::new()
+                            }
+                        }
+                    } else {
+                        Vec::new()
+                    };
+                    let full = pages
+                        .iter()
+                        .flatten()
+                        .filter(|p| p.extracted.is_some())
+                        .count();
+                    let kept = pages
+                        .iter()
+                        .flatten()
+                        .filter(|p| p.extracted.is_none())
+                        .count();
+                    report.full_text = full;
+                    report.feed_text = kept;
+                    let articles = process_entries(
+                        feed.entries,
+                        pages,
+                        feed.lang.as_deref(),
+                        source,
+                        &ctx.topic,
+                    );
                     let next = now() + secs(source.interval);
                     let stored = ctx.store.record_success(
                         &source.name,

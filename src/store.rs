@@ -4,6 +4,7 @@
 //! source pass written in one transaction, so a process killed at any moment
 //! leaves either the whole pass or none of it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -85,6 +86,13 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX lsh_lookup ON lsh (hash, time);
     CREATE INDEX lsh_article ON lsh (article_id);
+    "#,
+    // 2: full-text extraction.
+    r#"
+    ALTER TABLE articles ADD COLUMN html TEXT;
+    ALTER TABLE articles ADD COLUMN image TEXT;
+    ALTER TABLE articles ADD COLUMN site_name TEXT;
+    ALTER TABLE articles ADD COLUMN extraction TEXT NOT NULL DEFAULT '{}';
     "#,
 ];
 
@@ -192,6 +200,14 @@ pub struct NewArticle {
     pub topics: Vec<String>,
     /// The score's explanation (JSON).
     pub explanation: String,
+    /// The extracted body HTML, when the page was fetched and extraction passed its gate.
+    pub html: Option<String>,
+    /// Lead image URL.
+    pub image: Option<String>,
+    /// The outlet's name as the page gives it.
+    pub site_name: Option<String>,
+    /// How the body was obtained (JSON: method, quality figures, reason).
+    pub extraction: String,
 }
 
 /// A stored article, as published and exported.
@@ -243,6 +259,14 @@ pub struct Article {
     pub topics: Vec<String>,
     /// The score's explanation (JSON).
     pub explanation: String,
+    /// The extracted body HTML.
+    pub html: Option<String>,
+    /// Lead image URL.
+    pub image: Option<String>,
+    /// The outlet's name as the page gives it.
+    pub site_name: Option<String>,
+    /// How the body was obtained (JSON).
+    pub extraction: String,
 }
 
 /// A story: one or more articles about the same news item, published as one entry.
@@ -512,6 +536,31 @@ impl Store {
         .ok_or_else(|| StoreError::UnknownSource(source.into()))
     }
 
+    /// The content hash stored for each of `keys` already known for `source`.
+    pub fn known_entries(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT a.content_hash FROM articles a JOIN sources s ON s.id = a.source_id WHERE s.name = ?1 AND a.entry_key = ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for k in keys {
+            if let Some(h) = stmt
+                .query_row(params![source, k], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(|e| self.err(e))?
+            {
+                out.insert(k.clone(), h);
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest stories, newest first; only relevant ones when `curated`.
     pub fn latest_stories(&self, limit: usize, curated: bool) -> Result<Vec<Story>, StoreError> {
         let conn = self.lock();
@@ -751,7 +800,8 @@ fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
 
 const ARTICLE_SELECT: &str = "SELECT a.id, a.uid, st.uid, s.name, s.url, s.feed_title, a.url, a.canonical_url, a.guid,
     a.title, a.summary, a.content, a.author, a.categories, a.lang, a.published,
-    coalesce(a.updated, a.published, a.fetched), a.fetched, a.text, a.score, a.relevant, a.topics, a.explanation
+    coalesce(a.updated, a.published, a.fetched), a.fetched, a.text, a.score, a.relevant, a.topics, a.explanation,
+    a.html, a.image, a.site_name, a.extraction
     FROM articles a JOIN sources s ON s.id = a.source_id JOIN stories st ON st.id = a.story_id";
 
 fn article_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
@@ -781,6 +831,10 @@ fn article_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Article> {
         relevant: r.get::<_, i64>(20)? != 0,
         topics: serde_json::from_str(&topics).unwrap_or_default(),
         explanation: r.get(22)?,
+        html: r.get(23)?,
+        image: r.get(24)?,
+        site_name: r.get(25)?,
+        extraction: r.get(26)?,
     })
 }
 
@@ -914,9 +968,9 @@ fn upsert(
             tx.execute(
                 "INSERT INTO articles (uid, source_id, entry_key, guid, url, canonical_url, title, summary, content, author,
                  categories, lang, published, updated, fetched, changed, content_hash, text, body_hash, shingles, title_hashes,
-                 score, relevant, topics, explanation)
+                 score, relevant, topics, explanation, html, image, site_name, extraction)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20,
-                         ?21, ?22, ?23, ?24)",
+                         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
                 params![
                     uid,
                     source_id,
@@ -941,7 +995,11 @@ fn upsert(
                     a.score,
                     i64::from(a.relevant),
                     topics,
-                    a.explanation
+                    a.explanation,
+                    a.html,
+                    a.image,
+                    a.site_name,
+                    a.extraction
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -972,7 +1030,8 @@ fn upsert(
                 "UPDATE articles SET url = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6, author = ?7,
                  categories = ?8, lang = ?9, updated = max(?10, coalesce(updated, 0)), changed = ?10, content_hash = ?11,
                  text = ?12, body_hash = ?13, shingles = ?14, title_hashes = ?15, score = ?16, relevant = ?17,
-                 topics = ?18, explanation = ?19 WHERE id = ?1",
+                 topics = ?18, explanation = ?19, html = ?20, image = coalesce(?21, image),
+                 site_name = coalesce(?22, site_name), extraction = ?23 WHERE id = ?1",
                 params![
                     id,
                     a.url,
@@ -992,7 +1051,11 @@ fn upsert(
                     a.score,
                     i64::from(a.relevant),
                     topics,
-                    a.explanation
+                    a.explanation,
+                    a.html,
+                    a.image,
+                    a.site_name,
+                    a.extraction
                 ],
             )?;
             index_bands(tx, id, &a.fingerprint.bands, time)?;
@@ -1033,6 +1096,10 @@ mod tests {
             relevant: false,
             topics: vec![],
             explanation: "{}".into(),
+            html: None,
+            image: None,
+            site_name: None,
+            extraction: "{}".into(),
         }
     }
 

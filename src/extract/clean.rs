@@ -1,0 +1,390 @@
+//! Clean-up of an extracted article that generic extractors get wrong,
+//! especially on Arabic sites: "اقرأ أيضا" / "Read also" link lists, share and
+//! follow widgets, tag clouds, newsletter boxes, ad labels, embedded posts,
+//! comment blocks, and the headline repeated at the top. Sub-headings,
+//! paragraphs, lists, quotes, tables, figures and in-text links are kept.
+//!
+//! Markers are matched on normalised text (hamza and diacritics folded), so
+//! "اقرأ أيضاً", "إقرأ ايضا" and "اقرا أيضا" are one marker.
+
+use dom_query::{Document, NodeRef};
+
+use crate::text;
+
+/// Tags that are never article text.
+const NOISE_TAGS: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "nav",
+    "aside",
+    "footer",
+    "amp-social-share",
+    "amp-ad",
+    "amp-sticky-ad",
+    "amp-analytics",
+    "svg",
+];
+/// Class or id words (whole words, or word prefixes before '-' / '_') that mark boilerplate.
+const NOISE_WORDS: &[&str] = &[
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "newsletter",
+    "subscribe",
+    "comment",
+    "comments",
+    "tags",
+    "tagcloud",
+    "breadcrumb",
+    "breadcrumbs",
+    "ad",
+    "ads",
+    "advert",
+    "advertisement",
+    "dfp",
+    "gpt",
+    "sponsored",
+    "read-also",
+    "readalso",
+    "also-read",
+    "read-more",
+    "more-news",
+    "most-read",
+    "popular",
+    "cookie",
+    "cookies",
+    "author-box",
+    "print",
+    "twitter-tweet",
+    "instagram-media",
+    "fb-post",
+    "outbrain",
+    "taboola",
+    "promo",
+];
+
+fn class_words(v: &str) -> impl Iterator<Item = String> + '_ {
+    v.split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Whether a class or id value marks boilerplate: one of [`NOISE_WORDS`], whole or as a dash/underscore-separated part.
+fn noisy_name(value: &str) -> bool {
+    class_words(value).any(|w| {
+        NOISE_WORDS.contains(&w.as_str())
+            || w.split(['-', '_']).any(|part| NOISE_WORDS.contains(&part))
+            || NOISE_WORDS.iter().any(|n| n.contains('-') && w.contains(n))
+    })
+}
+
+/// Removes elements that are never article text, by tag, ARIA role, class and id.
+/// With `by_name = false` only tags, roles and embedded posts count: that is the
+/// safe pass on a whole page, before the generic extractor (which drops classes).
+pub fn remove_noise(doc: &Document, by_name: bool) {
+    let doomed: Vec<NodeRef> = doc
+        .select("*")
+        .nodes()
+        .iter()
+        .filter(|n| {
+            let name = n
+                .node_name()
+                .map(|t| t.to_ascii_lowercase())
+                .unwrap_or_default();
+            if NOISE_TAGS.contains(&name.as_str()) {
+                return true;
+            }
+            if n.attr("role").is_some_and(|r| {
+                matches!(
+                    r.to_ascii_lowercase().as_str(),
+                    "navigation" | "complementary" | "banner"
+                )
+            }) {
+                return true;
+            }
+            let class = n.attr("class").map(|c| c.to_string()).unwrap_or_default();
+            if name == "blockquote"
+                && class_words(&class).any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "twitter-tweet" | "instagram-media" | "tiktok-embed"
+                    )
+                })
+            {
+                return true;
+            }
+            if name == "ins" && class.contains("adsbygoogle") {
+                return true;
+            }
+            by_name
+                && !matches!(name.as_str(), "html" | "body" | "article" | "main")
+                && (noisy_name(&class) || n.attr("id").is_some_and(|i| noisy_name(&i)))
+        })
+        .cloned()
+        .collect();
+    for n in doomed {
+        n.remove_from_parent();
+    }
+}
+
+/// Normalised openings of "read also" / related-links blocks.
+const RELATED: &[&str] = &[
+    "اقرا ايضا",
+    "اقرا كذلك",
+    "اقرا المزيد",
+    "اقرا اكثر",
+    "طالع ايضا",
+    "طالع كذلك",
+    "شاهد ايضا",
+    "شاهد كذلك",
+    "اخبار ذات صله",
+    "مواضيع ذات صله",
+    "مقالات ذات صله",
+    "ذات صله",
+    "المزيد من الاخبار",
+    "للمزيد",
+    "read also",
+    "read more",
+    "also read",
+    "related",
+    "see also",
+    "more from",
+    "lire aussi",
+    "a lire aussi",
+    "a lire egalement",
+    "voir aussi",
+    "sur le meme sujet",
+    "الاكثر قراءه",
+    "الاكثر مشاهده",
+    "الاكثر تداولا",
+    "الاكثر شعبيه",
+    "اخر الاخبار",
+    "most read",
+    "most popular",
+    "les plus lus",
+    "trending",
+];
+/// Publication lines (date, section, view counts) shown above or below the story.
+const DATELINE_META: &[&str] = &[
+    "نشر بتاريخ",
+    "تاريخ النشر",
+    "نشر في",
+    "اخر تحديث",
+    "عدد القراءات",
+    "عدد المشاهدات",
+    "المشاهدات",
+    "published",
+    "updated",
+    "last updated",
+    "publie le",
+    "mis a jour",
+    "كتب:",
+    "بقلم",
+];
+/// Latin bylines, only on very short lines ("By Jane Doe", "Par Jean Dupont").
+const BYLINE_LATIN: &[&str] = &["by ", "par "];
+/// Share and follow widgets.
+const SHARE: &[&str] = &[
+    "شارك",
+    "شاركها",
+    "شارك الخبر",
+    "شارك المقال",
+    "انشر",
+    "تابعونا",
+    "تابعوا",
+    "تابعنا",
+    "share",
+    "follow us",
+    "partager",
+    "suivez-nous",
+    "suivez nous",
+];
+/// Tag clouds.
+const TAGS: &[&str] = &[
+    "الوسوم",
+    "وسوم",
+    "كلمات مفتاحيه",
+    "الكلمات المفتاحيه",
+    "tags",
+    "mots-cles",
+    "mots cles",
+    "mots clés",
+];
+/// Newsletter and subscription boxes.
+const NEWSLETTER: &[&str] = &[
+    "النشره البريديه",
+    "اشترك في",
+    "اشترك الان",
+    "newsletter",
+    "subscribe",
+    "abonnez-vous",
+    "inscrivez-vous",
+];
+/// Whole-element ad labels.
+const AD_LABELS: &[&str] = &[
+    "اعلان",
+    "مساحه اعلانيه",
+    "advertisement",
+    "publicite",
+    "sponsored",
+    "محتوي مدعوم",
+];
+/// Comment section headings.
+const COMMENTS: &[&str] = &[
+    "التعليقات",
+    "تعليقات القراء",
+    "اضف تعليق",
+    "اترك تعليقا",
+    "comments",
+    "commentaires",
+    "leave a comment",
+];
+
+fn starts_with_any(normalized: &str, markers: &[&str]) -> bool {
+    markers.iter().any(|m| {
+        normalized.starts_with(m)
+            && normalized[m.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// Removes boilerplate from an extracted article in place. `title` is the headline, removed when repeated.
+pub fn clean(doc: &Document, title: Option<&str>) {
+    remove_noise(doc, true);
+    let blocks = "p, div, section, h1, h2, h3, h4, h5, h6, li, ul, ol, span, strong, b, header, figure, table";
+    // Deepest first, so a marker paragraph is judged before its container.
+    let nodes: Vec<NodeRef> = doc.select(blocks).nodes().iter().rev().cloned().collect();
+    for node in nodes {
+        if node.parent().is_none() {
+            continue; // already removed with an ancestor
+        }
+        let raw = node.text();
+        let t = text::normalize(raw.trim());
+        let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
+        if t.is_empty() {
+            if !node.is("figure, table, ul, ol")
+                && dom_query::Selection::from(node.clone())
+                    .select("img, picture, amp-img, video")
+                    .is_empty()
+            {
+                node.remove_from_parent();
+            }
+            continue;
+        }
+        let n = words(t);
+        let remove = (starts_with_any(t, RELATED) && n <= 80)
+            || (starts_with_any(t, SHARE) && n <= 15)
+            || (starts_with_any(t, TAGS) && n <= 40)
+            || (NEWSLETTER.iter().any(|m| t.contains(m)) && n <= 40)
+            || (AD_LABELS.contains(&t) || (n <= 3 && starts_with_any(t, AD_LABELS)))
+            || (starts_with_any(t, COMMENTS) && n <= 6)
+            || (n <= 12
+                && DATELINE_META
+                    .iter()
+                    .any(|m| t.starts_with(m) || t.contains(&format!("| {m}"))))
+            || (n <= 25 && DATELINE_META[..12].iter().any(|m| t.starts_with(m)))
+            || (n <= 5 && BYLINE_LATIN.iter().any(|m| t.starts_with(m)));
+        if remove {
+            // A "read also" / "most read" heading introduces a list of links, as a list
+            // or as a run of short items: remove them up to the next real paragraph.
+            if starts_with_any(t, RELATED) && n <= 6 {
+                let mut next = node.next_element_sibling();
+                while let Some(sib) = next {
+                    let st = text::normalize(sib.text().trim());
+                    if !(sib.is("ul, ol") || words(&st) < 20) || sib.is("h1, h2, h3, h4, h5, h6") {
+                        break;
+                    }
+                    next = sib.next_element_sibling();
+                    sib.remove_from_parent();
+                }
+            }
+            node.remove_from_parent();
+        }
+    }
+    if let Some(title) = title {
+        // The headline repeated among the first blocks (alone, or with the outlet's name after it).
+        let want = text::normalize(title);
+        let firsts: Vec<NodeRef> = doc
+            .select("h1, h2, h3, p, div")
+            .nodes()
+            .iter()
+            .filter(|n| !n.text().trim().is_empty() && n.element_children().is_empty())
+            .take(3)
+            .cloned()
+            .collect();
+        for node in firsts {
+            let t = text::normalize(node.text().trim());
+            if !want.is_empty()
+                && (t == want
+                    || (want.starts_with(&t) && words(&t) >= 4)
+                    || (t.starts_with(&want) && words(&t) <= words(&want) + 4))
+            {
+                node.remove_from_parent();
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(html: &str, title: Option<&str>) -> String {
+        let doc = Document::from(html);
+        clean(&doc, title);
+        text::html_to_text(&doc.select("body").inner_html())
+    }
+
+    #[test]
+    fn arabic_boilerplate_goes_and_the_story_stays() {
+        let html = r#"<body><div><h1>اجتماع اللجنة العسكرية</h1>
+            <p>طرابلس- المنشر الإخباري</p>
+            <p>عقدت اللجنة العسكرية المشتركة اجتماعها في سرت.</p>
+            <div class="box"><strong>اقرأ أيضاً:</strong><ul><li><a href="/a">خبر آخر</a></li><li><a href="/b">خبر ثالث</a></li></ul></div>
+            <h2>تفاصيل الاجتماع</h2>
+            <p>وناقش الاجتماع إخراج المرتزقة، <a href="/x">وفق البيان</a>.</p>
+            <p>إقرأ ايضا: <a href="/c">عنوان مرتبط</a></p>
+            <blockquote>«نلتزم بوقف إطلاق النار»</blockquote>
+            <ul><li>البند الأول</li><li>البند الثاني</li></ul>
+            <p>شارك الخبر</p><p>تابعونا على فيسبوك وتلغرام</p>
+            <div class="post-tags">الوسوم: ليبيا سرت</div>
+            <p>إعلان</p>
+            <h3>التعليقات</h3>
+            </div></body>"#;
+        let t = cleaned(html, Some("اجتماع اللجنة العسكرية"));
+        assert_eq!(
+            t,
+            "طرابلس- المنشر الإخباري\n\nعقدت اللجنة العسكرية المشتركة اجتماعها في سرت.\n\nتفاصيل الاجتماع\n\nوناقش الاجتماع إخراج المرتزقة، وفق البيان.\n\n«نلتزم بوقف إطلاق النار»\n\nالبند الأول\n\nالبند الثاني"
+        );
+    }
+
+    #[test]
+    fn real_paragraphs_starting_with_a_marker_word_are_kept() {
+        let long = format!(
+            "شارك {} في الاجتماع ممثلون عن الجيش والشرطة وحرس الحدود لبحث تأمين الطريق الساحلي بين الزاوية وصرمان",
+            ""
+        );
+        let t = cleaned(
+            &format!(
+                "<body><p>{long} {}</p></body>",
+                "وأكدوا ضرورة التنسيق. ".repeat(3)
+            ),
+            None,
+        );
+        assert!(t.starts_with("شارك في الاجتماع"), "{t}");
+    }
+}

@@ -1,0 +1,446 @@
+//! Full-text extraction: page bytes + headers + an optional site rule → the article.
+//!
+//! 1. The page is decoded as a browser would ([`decode`]).
+//! 2. A per-source rule (CSS selectors for the body, and for parts to remove)
+//!    is tried first; a rule that matches nothing is reported and falls back.
+//! 3. Otherwise the generic extractor (dom_smoothie, a Readability port, in
+//!    its formatted text mode) finds the main content.
+//! 4. [`clean`] removes what generic extractors leave on news sites ("اقرأ
+//!    أيضا" lists, share lines, tags, the repeated headline...).
+//! 5. [`gate`] decides whether the result is better than the feed's own text.
+//!
+//! Metadata (canonical URL, dates, author, image, language, site name) comes
+//! from JSON-LD and meta tags ([`meta`]). robots.txt is parsed by [`robots`].
+//! Pages larger than [`MAX_HTML_BYTES`] or nested deeper than [`MAX_DEPTH`]
+//! are refused before parsing: they make HTML tree builders slow or crash.
+
+pub mod clean;
+pub mod decode;
+pub mod meta;
+pub mod robots;
+
+use dom_query::Document;
+use encoding_rs::Encoding;
+use serde::Serialize;
+use url::Url;
+
+pub use meta::Metadata;
+
+use crate::text;
+
+/// Largest decoded page handed to the HTML parser.
+pub const MAX_HTML_BYTES: usize = 4 << 20;
+/// Deepest element nesting accepted.
+pub const MAX_DEPTH: usize = 400;
+
+/// A per-source extraction rule from feeds.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRule {
+    /// CSS selectors for the article body, tried in order; the first that matches wins.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub body: Vec<String>,
+    /// CSS selectors removed from inside the body.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub remove: Vec<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match serde::Deserialize::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+impl SiteRule {
+    /// Selectors that do not parse, for `marsad check`.
+    pub fn invalid_selectors(&self) -> Vec<String> {
+        self.body
+            .iter()
+            .chain(&self.remove)
+            .filter(|s| dom_query::Matcher::new(s).is_err())
+            .cloned()
+            .collect()
+    }
+}
+
+/// How the body was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The source's rule.
+    Rule,
+    /// The generic extractor.
+    Generic,
+}
+
+/// A page to extract from.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    /// The body bytes.
+    pub bytes: &'a [u8],
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// The page URL (after redirects).
+    pub url: &'a Url,
+    /// An encoding forced by the source's configuration.
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// The extracted article.
+#[derive(Debug, Clone, Serialize)]
+pub struct Extracted {
+    /// The body as HTML (not yet sanitised for publishing).
+    pub html: String,
+    /// The body as plain text, paragraphs separated by blank lines.
+    pub text: String,
+    /// How it was found.
+    pub method: Method,
+    /// A rule was configured but matched nothing (it has gone stale).
+    pub rule_missed: bool,
+    /// Page metadata.
+    pub meta: Metadata,
+    /// Encoding used to decode the page.
+    pub encoding: &'static str,
+    /// Share of the text inside links.
+    pub link_density: f64,
+}
+
+/// Why a page yielded no article.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The page is too large to parse safely.
+    #[error("page too large to extract ({0} bytes decoded)")]
+    TooLarge(usize),
+    /// The page nests elements too deeply to parse safely.
+    #[error("page nests elements more than {MAX_DEPTH} deep; not extracted")]
+    TooDeep,
+    /// No main content was found.
+    #[error("no article content found: {0}")]
+    NotFound(String),
+}
+
+/// Estimates the deepest element nesting without building a tree.
+fn max_depth(html: &str) -> usize {
+    // Void elements, and elements whose end tag may be left out (they close implicitly).
+    const VOID: [&str; 31] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "!doctype", "!--", "p", "li", "dt", "dd", "tr", "td", "th",
+        "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "rb", "rt",
+    ];
+    let bytes = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
+        let at = i + off + 1;
+        if at >= bytes.len() {
+            break;
+        }
+        if bytes[at] == b'/' {
+            depth = depth.saturating_sub(1);
+        } else if bytes[at].is_ascii_alphabetic() {
+            let end = bytes[at..]
+                .iter()
+                .position(|b| !b.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |e| at + e);
+            let name = html[at..end].to_ascii_lowercase();
+            let close = bytes[at..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(bytes.len(), |e| at + e);
+            let self_closing = close > 0 && bytes.get(close - 1) == Some(&b'/');
+            if !VOID.contains(&name.as_str()) && !self_closing {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+        i = at;
+    }
+    max
+}
+
+/// Drops what is never read but costs the most to parse: `<script>` (except
+/// JSON-LD, which holds metadata), `<style>`, `<svg>` and comments.
+fn strip_heavy(html: &str) -> std::borrow::Cow<'_, str> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::new();
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(off) = lower[i..].find('<') {
+        let at = i + off;
+        let rest = &lower[at..];
+        let end = if rest.starts_with("<!--") {
+            rest.find("-->").map(|e| at + e + 3)
+        } else if rest.starts_with("<script") {
+            let tag_end = rest.find('>').unwrap_or(rest.len());
+            if rest[..tag_end].contains("ld+json") {
+                None
+            } else {
+                rest.find("</script")
+                    .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
+            }
+        } else if rest.starts_with("<style") {
+            rest.find("</style")
+                .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
+        } else if rest.starts_with("<svg") {
+            rest.find("</svg")
+                .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
+        } else {
+            None
+        };
+        match end {
+            Some(e) if e > at => {
+                out.push_str(&html[last..at]);
+                last = e;
+                i = e;
+            }
+            _ => i = at + 1,
+        }
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    out.push_str(&html[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+fn link_density(doc: &Document) -> f64 {
+    let all = doc
+        .select("body")
+        .text()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count();
+    let links: usize = doc
+        .select("a")
+        .iter()
+        .map(|a| a.text().chars().filter(|c| !c.is_whitespace()).count())
+        .sum();
+    if all == 0 {
+        0.0
+    } else {
+        links as f64 / all as f64
+    }
+}
+
+/// Extracts the article from a page.
+pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, ExtractError> {
+    let tld = page.url.host_str().and_then(|h| h.rsplit('.').next());
+    let decoded = decode::decode_html(page.bytes, page.content_type, page.encoding, tld);
+    if decoded.text.len() > MAX_HTML_BYTES {
+        return Err(ExtractError::TooLarge(decoded.text.len()));
+    }
+    if max_depth(&decoded.text) > MAX_DEPTH {
+        return Err(ExtractError::TooDeep);
+    }
+    let doc = Document::from(&*strip_heavy(&decoded.text));
+    let meta = meta::metadata(&doc, page.url);
+
+    let mut rule_missed = false;
+    let mut found: Option<(String, Method)> = None;
+    if let Some(rule) = rule.filter(|r| !r.body.is_empty()) {
+        for sel in &rule.body {
+            let Some(selection) = doc.try_select(sel) else {
+                continue;
+            };
+            if selection.text().trim().is_empty() {
+                continue;
+            }
+            for r in &rule.remove {
+                if let Some(s) = selection.try_select(r) {
+                    s.remove();
+                }
+            }
+            found = Some((selection.html().to_string(), Method::Rule));
+            break;
+        }
+        rule_missed = found.is_none();
+    }
+    let (raw_html, method) = match found {
+        Some(f) => f,
+        None => {
+            clean::remove_noise(&doc, false);
+            // Only the content HTML is used (our own text conversion follows), so the cheapest text mode.
+            let config = dom_smoothie::Config {
+                text_mode: dom_smoothie::TextMode::Raw,
+                ..Default::default()
+            };
+            let mut readability = dom_smoothie::Readability::with_document(
+                doc,
+                Some(page.url.as_str()),
+                Some(config),
+            )
+            .map_err(|e| ExtractError::NotFound(e.to_string()))?;
+            let article = readability
+                .parse()
+                .map_err(|e| ExtractError::NotFound(e.to_string()))?;
+            (article.content.to_string(), Method::Generic)
+        }
+    };
+    let body = Document::from(raw_html.as_str());
+    clean::clean(&body, meta.title.as_deref());
+    let html = body.select("body").inner_html().to_string();
+    let text = text::html_to_text(&html);
+    if text.is_empty() {
+        return Err(ExtractError::NotFound(
+            "the content is empty after clean-up".into(),
+        ));
+    }
+    Ok(Extracted {
+        link_density: link_density(&body),
+        html,
+        text,
+        method,
+        rule_missed,
+        meta,
+        encoding: decoded.encoding.name(),
+    })
+}
+
+/// Decides whether an extraction is better than the feed's own text; `Err`
+/// says why not (empty, much shorter than the feed, mostly links, or in
+/// another language than the page).
+pub fn gate(ex: &Extracted, feed_text: &str, expected_lang: Option<&str>) -> Result<(), String> {
+    let words = ex.text.split_whitespace().count();
+    let feed_words = feed_text.split_whitespace().count();
+    if words < 20 && words < feed_words {
+        return Err(format!("almost empty ({words} words)"));
+    }
+    if feed_words >= 40 && (words as f64) < 0.6 * feed_words as f64 {
+        return Err(format!(
+            "much shorter than the feed's own content ({words} vs {feed_words} words)"
+        ));
+    }
+    if ex.link_density > 0.5 {
+        return Err(format!(
+            "mostly links ({:.0} % of the text)",
+            ex.link_density * 100.0
+        ));
+    }
+    let expected = ex
+        .meta
+        .lang
+        .as_deref()
+        .or(expected_lang)
+        .and_then(|l| l.split('-').next())
+        .map(str::to_string);
+    if let (Some(want), Some(got)) = (expected, text::guess_lang(&ex.text))
+        && crate::publish::is_rtl(&want) != crate::publish::is_rtl(got)
+    {
+        return Err(format!(
+            "in another language ({got}) than the page ({want})"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(html: &str) -> Extracted {
+        let url = Url::parse("https://alwasat.ly/news/libya/1").expect("url");
+        extract(
+            &Page {
+                bytes: html.as_bytes(),
+                content_type: Some("text/html; charset=utf-8"),
+                url: &url,
+                encoding: None,
+            },
+            None,
+        )
+        .expect("extracts")
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        let html = format!(
+            "<html><body>{}x{}</body></html>",
+            "<div>".repeat(5000),
+            "</div>".repeat(5000)
+        );
+        let url = Url::parse("https://a.ly/").expect("url");
+        let t = std::time::Instant::now();
+        let r = extract(
+            &Page {
+                bytes: html.as_bytes(),
+                content_type: None,
+                url: &url,
+                encoding: None,
+            },
+            None,
+        );
+        assert!(matches!(r, Err(ExtractError::TooDeep)), "{r:?}");
+        assert!(t.elapsed() < std::time::Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_rule_wins_and_a_stale_rule_falls_back() {
+        let body =
+            "<p>عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد.</p>"
+                .repeat(6);
+        let html = format!(
+            "<html><head><title>t</title></head><body><nav>الرئيسية</nav><div class=\"article-body\">{body}<div class=\"share\">شارك</div><figure class=\"ad\">x</figure></div><aside>الأكثر قراءة</aside></body></html>"
+        );
+        let url = Url::parse("https://alwasat.ly/n/1").expect("url");
+        let p = Page {
+            bytes: html.as_bytes(),
+            content_type: None,
+            url: &url,
+            encoding: None,
+        };
+        let rule = SiteRule {
+            body: vec!["div.missing".into(), "div.article-body".into()],
+            remove: vec!["figure.ad".into()],
+        };
+        let ex = extract(&p, Some(&rule)).expect("rule");
+        assert_eq!((ex.method, ex.rule_missed), (Method::Rule, false));
+        assert!(
+            ex.text.starts_with("عقدت اللجنة")
+                && !ex.text.contains("شارك")
+                && !ex.text.contains('x'),
+            "{}",
+            ex.text
+        );
+        let stale = SiteRule {
+            body: vec!["div.gone".into()],
+            remove: vec![],
+        };
+        let ex = extract(&p, Some(&stale)).expect("fallback");
+        assert_eq!((ex.method, ex.rule_missed), (Method::Generic, true));
+        assert!(ex.text.contains("إخراج المرتزقة") && !ex.text.contains("الأكثر قراءة"));
+        assert_eq!(
+            SiteRule {
+                body: vec!["div[".into()],
+                remove: vec![]
+            }
+            .invalid_selectors(),
+            vec!["div[".to_string()]
+        );
+    }
+
+    #[test]
+    fn the_gate_keeps_the_feed_when_extraction_is_worse() {
+        let ex = page(&format!(
+            "<html lang=\"ar\"><body><article>{}</article></body></html>",
+            "<p>نص قصير جدا عن الاجتماع.</p>".repeat(2)
+        ));
+        let feed = "عقدت اللجنة العسكرية المشتركة اجتماعها في سرت ".repeat(10);
+        assert!(
+            gate(&ex, &feed, Some("ar"))
+                .is_err_and(|r| r.contains("almost empty") || r.contains("shorter"))
+        );
+        let english = page(&format!("<html lang=\"ar\"><body><article>{}</article></body></html>", "<p>The joint military commission met in Sirte on Friday to discuss the departure of mercenaries from the country.</p>".repeat(5)));
+        assert!(gate(&english, "", Some("ar")).is_err_and(|r| r.contains("another language")));
+    }
+}
