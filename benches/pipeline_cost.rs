@@ -155,6 +155,10 @@ fn article(topic: &Topic, key: usize, title: &str, body: &str, time: i64) -> New
         relevant: a.relevant,
         explanation: a.explanation_json(),
         topics: a.topics,
+        html: None,
+        image: None,
+        site_name: None,
+        extraction: "{}".into(),
     }
 }
 

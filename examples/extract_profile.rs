@@ -22,6 +22,7 @@ fn main() {
         let d = marsad::extract::decode::decode_html(&bytes, None, None, None);
         let s1 = Instant::now();
         let doc = dom_query::Document::from(d.text.as_str());
+        marsad::extract::clean::remove_noise(&doc, false);
         let s2 = Instant::now();
         let url = url::Url::parse("https://example.com/").expect("url");
         let _m = marsad::extract::meta::metadata(&doc, &url);

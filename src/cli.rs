@@ -64,7 +64,14 @@ pub enum Command {
     /// Serve the published feed from the database only (no polling).
     Serve(ConfigArg),
     /// Validate the configuration; report every problem with its line and key.
-    Check(ConfigArg),
+    Check {
+        #[command(flatten)]
+        /// Configuration.
+        config: ConfigArg,
+        /// Also fetch one article of every source with an `extract` rule and report rules that match nothing.
+        #[arg(long)]
+        fetch: bool,
+    },
     /// Print every stored article as JSON Lines.
     Export {
         #[command(flatten)]
@@ -189,7 +196,7 @@ pub fn run(cli: Cli) -> ExitCode {
         matches!(
             cli.command,
             Command::Export { .. }
-                | Command::Check(_)
+                | Command::Check { .. }
                 | Command::Eval(_)
                 | Command::Explain { .. }
                 | Command::Curate { .. }
@@ -283,7 +290,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check(c) => check(&c.config),
+        Command::Check { config, fetch } => {
+            let code = check(&config.config)?;
+            if fetch && code == ExitCode::SUCCESS {
+                return check_rules(&config.config).await;
+            }
+            Ok(code)
+        }
         Command::Export { config, since } => {
             let config = load(&config.config)?;
             let since = since.as_deref().map(parse_since).transpose()?;
@@ -654,6 +667,78 @@ fn curate(config: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches the newest article of each source that has an `extract` rule and says whether the rule still matches.
+async fn check_rules(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load(path)?;
+    let ctx = Context::new(config)?;
+    let mut stale = 0;
+    for source in ctx.config.enabled_sources().filter(|s| s.extract.is_some()) {
+        let verdict = match rule_check(&ctx, source).await {
+            Ok((url, true)) => format!("rule OK on {url}"),
+            Ok((url, false)) => {
+                stale += 1;
+                format!(
+                    "STALE: the extract rule matched nothing on {url}; update `extract` for this source (try `marsad extract {url}`)"
+                )
+            }
+            Err(e) => format!("could not check: {e:#}"),
+        };
+        println!("{:<32} {verdict}", source.name);
+    }
+    Ok(if stale > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn rule_check(
+    ctx: &Context,
+    source: &crate::config::Source,
+) -> anyhow::Result<(String, bool)> {
+    let feed = match ctx
+        .fetcher
+        .get(&source.url, &crate::fetch::Validators::default())
+        .await?
+    {
+        crate::fetch::Fetched::Body(p) => p,
+        crate::fetch::Fetched::NotModified => bail!("the feed answered 304"),
+    };
+    let parsed = crate::parse::parse_feed(
+        &feed.body,
+        feed.content_type.as_deref(),
+        Some(&feed.url),
+        source.encoding,
+    )?;
+    let link = parsed
+        .entries
+        .iter()
+        .find_map(|e| e.link.clone())
+        .context("the feed has no article links")?;
+    let url = url::Url::parse(&link)?;
+    let page = match ctx
+        .fetcher
+        .get(&url, &crate::fetch::Validators::default())
+        .await?
+    {
+        crate::fetch::Fetched::Body(p) => p,
+        crate::fetch::Fetched::NotModified => bail!("the page answered 304"),
+    };
+    let rule = source.extract.clone();
+    let encoding = source.encoding;
+    let ex = tokio::task::spawn_blocking(move || {
+        let p = crate::extract::Page {
+            bytes: &page.body,
+            content_type: page.content_type.as_deref(),
+            url: &page.url,
+            encoding,
+        };
+        crate::extract::extract(&p, rule.as_ref())
+    })
+    .await??;
+    Ok((link, !ex.rule_missed))
 }
 
 fn parse_since(s: &str) -> anyhow::Result<i64> {

@@ -342,10 +342,12 @@ pub fn process_entries(
         .collect()
 }
 
-/// robots.txt per host, fetched once and kept for a day.
+type RobotsSlot = Arc<tokio::sync::Mutex<Option<(std::time::Instant, Arc<Robots>)>>>;
+
+/// robots.txt per host, fetched once (concurrent requests wait for the first) and kept for a day.
 #[derive(Clone, Default)]
 pub struct RobotsCache {
-    inner: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<Robots>)>>>,
+    inner: Arc<std::sync::Mutex<HashMap<String, RobotsSlot>>>,
 }
 
 impl std::fmt::Debug for RobotsCache {
@@ -369,16 +371,19 @@ impl RobotsCache {
         }) else {
             return true;
         };
-        let cached = {
-            let map = match self.inner.lock() {
+        let slot = {
+            let mut map = match self.inner.lock() {
                 Ok(m) => m,
                 Err(p) => p.into_inner(),
             };
-            map.get(&host)
-                .filter(|(at, _)| at.elapsed() < Duration::from_secs(86_400))
-                .map(|(_, r)| r.clone())
+            map.entry(host.clone()).or_default().clone()
         };
-        let robots = match cached {
+        let mut guard = slot.lock().await;
+        let fresh = guard
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < Duration::from_secs(86_400))
+            .map(|(_, r)| r.clone());
+        let robots = match fresh {
             Some(r) => r,
             None => {
                 let robots = match url::Url::parse(&format!("{host}/robots.txt")) {
@@ -396,14 +401,11 @@ impl RobotsCache {
                     Err(_) => Robots::allow_all(),
                 };
                 let robots = Arc::new(robots);
-                let mut map = match self.inner.lock() {
-                    Ok(m) => m,
-                    Err(p) => p.into_inner(),
-                };
-                map.insert(host, (std::time::Instant::now(), robots.clone()));
+                *guard = Some((std::time::Instant::now(), robots.clone()));
                 robots
             }
         };
+        drop(guard);
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),

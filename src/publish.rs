@@ -117,7 +117,13 @@ pub fn entry_html(story: &Story) -> String {
     let Some(a) = story.articles.first() else {
         return String::new();
     };
-    let raw = a.content.as_deref().or(a.summary.as_deref()).unwrap_or("");
+    // The extracted full text when there is one, else what the feed carried.
+    let raw = a
+        .html
+        .as_deref()
+        .or(a.content.as_deref())
+        .or(a.summary.as_deref())
+        .unwrap_or("");
     let mut clean = sanitize_html(raw, a.url.as_deref());
     let others: Vec<String> = story.articles[1..]
         .iter()
@@ -402,6 +408,10 @@ pub fn export_json(a: &Article, duplicates: &[(String, Option<String>)]) -> serd
         "relevant": a.relevant,
         "topics": a.topics,
         "matched_terms": explanation.get("matched").cloned().unwrap_or_default(),
+        "html": a.html,
+        "image": a.image,
+        "site_name": a.site_name,
+        "extraction": serde_json::from_str::<serde_json::Value>(&a.extraction).unwrap_or_default(),
     })
 }
 

@@ -280,7 +280,7 @@ async fn curate_dry_run_shows_what_a_rule_change_would_do() {
     );
     let leaving = stdout.lines().filter(|l| l.starts_with("- ")).count();
     assert!(
-        leaving >= 1 && leaving < 5,
+        (1..5).contains(&leaving),
         "some stories would leave:\n{stdout}"
     );
     assert!(stdout.contains("dry run: nothing written"));

@@ -257,6 +257,18 @@ fn starts_with_any(normalized: &str, markers: &[&str]) -> bool {
     })
 }
 
+/// Whether at least half of an element's text is link text.
+fn mostly_links(node: NodeRef) -> bool {
+    let count = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
+    let all = count(&node.text());
+    let links: usize = dom_query::Selection::from(node)
+        .select("a")
+        .iter()
+        .map(|a| count(&a.text()))
+        .sum();
+    all > 0 && links * 2 >= all
+}
+
 fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
@@ -272,11 +284,15 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             continue; // already removed with an ancestor
         }
         let raw = node.text();
+        // Every rule below is about short blocks: skip large containers without normalising them.
+        if raw.len() > 1500 {
+            continue;
+        }
         let t = text::normalize(raw.trim());
         let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
         if t.is_empty() {
             if !node.is("figure, table, ul, ol")
-                && dom_query::Selection::from(node.clone())
+                && dom_query::Selection::from(node)
                     .select("img, picture, amp-img, video")
                     .is_empty()
             {
@@ -300,11 +316,15 @@ pub fn clean(doc: &Document, title: Option<&str>) {
         if remove {
             // A "read also" / "most read" heading introduces a list of links, as a list
             // or as a run of short items: remove them up to the next real paragraph.
-            if starts_with_any(t, RELATED) && n <= 6 {
+            let has_links = !dom_query::Selection::from(node).select("a").is_empty();
+            if starts_with_any(t, RELATED) && n <= 6 && !has_links {
                 let mut next = node.next_element_sibling();
                 while let Some(sib) = next {
                     let st = text::normalize(sib.text().trim());
-                    if !(sib.is("ul, ol") || words(&st) < 20) || sib.is("h1, h2, h3, h4, h5, h6") {
+                    let list_of_links = sib.is("ul, ol") && mostly_links(sib);
+                    let short_link =
+                        words(&st) < 20 && !sib.is("h1, h2, h3, h4, h5, h6") && mostly_links(sib);
+                    if !(list_of_links || short_link) {
                         break;
                     }
                     next = sib.next_element_sibling();

@@ -29,10 +29,8 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
             .position(|&b| b == b'>')
             .map_or(lower.len(), |e| start + e);
         let tag = &lower[start..end];
-        if let Some(v) = attr(tag, b"charset") {
-            if let Some(enc) = label(v) {
-                return Some(enc);
-            }
+        if let Some(enc) = attr(tag, b"charset").and_then(label) {
+            return Some(enc);
         }
         if attr(tag, b"http-equiv").is_some_and(|v| v == b"content-type")
             && let Some(content) = attr(tag, b"content")

@@ -24,7 +24,9 @@ impl Robots {
     /// Parses robots.txt for `agent` (our product token, e.g. `marsad`).
     pub fn parse(text: &str, agent: &str) -> Robots {
         let agent = agent.to_ascii_lowercase();
-        let mut groups: Vec<(Vec<String>, Vec<(bool, String)>)> = Vec::new();
+        // (user agents, rules) per group.
+        type Group = (Vec<String>, Vec<(bool, String)>);
+        let mut groups: Vec<Group> = Vec::new();
         let mut in_agents = false;
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
