@@ -873,13 +873,23 @@ pub struct ExtractReport {
     pub median_ms: f64,
     /// Per-document `(id, f1)`, worst first.
     pub worst: Vec<(String, f64)>,
+    /// Peak resident memory of the process, MiB (VmHWM).
+    pub peak_rss_mib: f64,
+}
+
+/// The process's peak resident set size in MiB, from /proc (0 where unavailable).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 impl std::fmt::Display for ExtractReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} pages: precision {:.3}  recall {:.3}  F1 {:.3}  F1≥0.9 {:.1} %  |  {:.0} pages/s, {:.1} MB/s, median {:.2} ms (one core)",
+            "{} pages: precision {:.3}  recall {:.3}  F1 {:.3}  F1≥0.9 {:.1} %  |  {:.0} pages/s, {:.1} MB/s, median {:.2} ms (one core), peak RSS {:.0} MiB",
             self.docs,
             self.precision,
             self.recall,
@@ -887,7 +897,8 @@ impl std::fmt::Display for ExtractReport {
             self.good * 100.0,
             self.pages_per_sec,
             self.mb_per_sec,
-            self.median_ms
+            self.median_ms,
+            self.peak_rss_mib
         )
     }
 }
@@ -1102,5 +1113,6 @@ pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
     times.sort_by(f64::total_cmp);
     report.median_ms = times.get(times.len() / 2).copied().unwrap_or(0.0);
     report.worst.sort_by(|a, b| a.1.total_cmp(&b.1));
+    report.peak_rss_mib = peak_rss_mib();
     Ok(report)
 }

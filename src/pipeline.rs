@@ -484,11 +484,13 @@ async fn full_text(
         extract::extract(&p, rule.as_ref())
     })
     .await;
-    let extracted = match result {
+    let mut extracted = match result {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return FullText::feed(e.to_string()),
         Err(e) => return FullText::feed(format!("extraction task failed: {e}")),
     };
+    // Stored sanitised: no scripts or handlers, absolute URLs, `dir` kept.
+    extracted.html = crate::publish::sanitize_html(&extracted.html, Some(url.as_str()));
     if extracted.rule_missed {
         tracing::warn!(source = %name, url = %url, "the extract rule matched nothing on this page; fell back to the generic extractor (the rule may be stale)");
     }
