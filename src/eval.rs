@@ -964,9 +964,21 @@ pub fn shingle_prf(got: &str, want: &str) -> (f64, f64, f64) {
 /// One page of an evaluation corpus: id, raw bytes, URL, true body.
 struct Case {
     id: String,
-    bytes: Vec<u8>,
+    /// The page file; `.gz` files are decompressed when read.
+    path: PathBuf,
     url: String,
     truth: String,
+}
+
+impl Case {
+    fn bytes(&self) -> std::io::Result<Vec<u8>> {
+        let raw = std::fs::read(&self.path)?;
+        if self.path.extension().is_some_and(|e| e == "gz") {
+            gunzip(&raw)
+        } else {
+            Ok(raw)
+        }
+    }
 }
 
 fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -989,12 +1001,12 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
         ids.sort();
         for id in ids {
             let path = dir.join("html").join(format!("{id}.html.gz"));
-            let Ok(raw) = std::fs::read(&path) else {
+            if !path.is_file() {
                 continue;
-            };
+            }
             cases.push(Case {
                 id: id.clone(),
-                bytes: gunzip(&raw)?,
+                path,
                 url: gt[id]["url"]
                     .as_str()
                     .unwrap_or("https://example.com/")
@@ -1014,12 +1026,13 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
             let gt: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&f)?).map_err(std::io::Error::other)?;
             let id = gt["file_id"].as_str().unwrap_or("").to_string();
-            let Ok(raw) = std::fs::read(dir.join("html").join(format!("{id}.html.gz"))) else {
+            let path = dir.join("html").join(format!("{id}.html.gz"));
+            if !path.is_file() {
                 continue;
-            };
+            }
             cases.push(Case {
                 id,
-                bytes: gunzip(&raw)?,
+                path,
                 url: gt["url"]
                     .as_str()
                     .unwrap_or("https://example.com/")
@@ -1049,7 +1062,7 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                bytes: std::fs::read(&f)?,
+                path: f.clone(),
                 url: gt["url"]
                     .as_str()
                     .unwrap_or("https://example.com/")
@@ -1071,8 +1084,9 @@ pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
     for case in &cases {
         let url = url::Url::parse(&case.url)
             .unwrap_or_else(|_| url::Url::parse("https://example.com/").expect("static URL"));
+        let bytes = case.bytes()?;
         let page = crate::extract::Page {
-            bytes: &case.bytes,
+            bytes: &bytes,
             content_type: None,
             url: &url,
             encoding: None,
@@ -1091,7 +1105,7 @@ pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
         let secs = runs[1];
         times.push(secs * 1000.0);
         total_time += secs;
-        total_bytes += case.bytes.len();
+        total_bytes += bytes.len();
         let (p, r, f) = shingle_prf(&got, &case.truth);
         report.precision += p;
         report.recall += r;

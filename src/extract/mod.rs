@@ -31,7 +31,7 @@ use crate::text;
 /// Largest decoded page handed to the HTML parser.
 pub const MAX_HTML_BYTES: usize = 4 << 20;
 /// Deepest element nesting accepted.
-pub const MAX_DEPTH: usize = 400;
+pub const MAX_DEPTH: usize = 1000;
 
 /// A per-source extraction rule from feeds.toml.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -240,10 +240,11 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
     if decoded.text.len() > MAX_HTML_BYTES {
         return Err(ExtractError::TooLarge(decoded.text.len()));
     }
-    if max_depth(&decoded.text) > MAX_DEPTH {
+    let stripped = strip_heavy(&decoded.text);
+    if max_depth(&stripped) > MAX_DEPTH {
         return Err(ExtractError::TooDeep);
     }
-    let doc = Document::from(&*strip_heavy(&decoded.text));
+    let doc = Document::from(&*stripped);
     let meta = meta::metadata(&doc, page.url);
 
     let mut rule_missed = false;
