@@ -360,3 +360,150 @@ async fn sigterm_during_a_pass_leaves_a_consistent_database() {
         "{stuck:?}"
     );
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `marsad serve` publishes what an earlier `poll` stored, with no polling of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_publishes_the_database_without_polling() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start().await;
+    let base = server.url("");
+    server.script(
+        "/ar",
+        vec![Reply::ok(
+            "application/rss+xml",
+            String::from_utf8(feed_fixture("alwasat-ar.rss"))
+                .expect("utf8")
+                .replace("{{BASE}}", &base),
+        )],
+    );
+    let port = free_port();
+    let cfg = config_text(
+        &dir.path().join("m.db"),
+        &dir.path().join("f.atom"),
+        &[("Al Wasat", server.url("/ar"))],
+        "",
+    )
+    .replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let cfg_path = dir.path().join("feeds.toml");
+    std::fs::write(&cfg_path, cfg).expect("write");
+    let mut poll = marsad();
+    poll.args(["poll", "--config"]).arg(&cfg_path);
+    assert!(run(poll).await.status.success());
+    let polled = server.seen("/ar").len();
+
+    let mut child = marsad()
+        .args(["serve", "--config"])
+        .arg(&cfg_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/feed/all.atom");
+    let mut body = None;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(&url).send().await {
+            body = Some(r.bytes().await.expect("body"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(10)))
+            .await
+            .expect("join");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "serve stops cleanly on SIGTERM"
+    );
+    let feed = common::read_feed(&body.expect("served"));
+    assert_eq!(feed.entries.len(), 7);
+    assert_eq!(server.seen("/ar").len(), polled, "serve does not poll");
+}
+
+/// SIGKILL (no chance to clean up) in the middle of passes: the database is still consistent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_passes_leaves_a_consistent_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start().await;
+    let base = server.url("");
+    let fill = |n: &str| {
+        String::from_utf8(feed_fixture(n))
+            .expect("utf8")
+            .replace("{{BASE}}", &base)
+    };
+    let feeds = [
+        "alwasat-ar.rss",
+        "libyaobserver-en.atom",
+        "libyaherald-en.rss",
+        "jeuneafrique-fr.rss",
+        "libyaupdate-en.json",
+    ];
+    let mut sources = Vec::new();
+    for (i, f) in feeds.iter().enumerate() {
+        let path = format!("/f{i}");
+        server.script(
+            &path,
+            vec![Reply::ok("application/xml", fill(f)).delay(Duration::from_millis(40 * i as u64))],
+        );
+        sources.push((*f, server.url(&path)));
+    }
+    let db = dir.path().join("m.db");
+    let cfg = config_text(&db, &dir.path().join("f.atom"), &sources, "");
+    let cfg_path = dir.path().join("feeds.toml");
+    std::fs::write(&cfg_path, cfg).expect("write");
+    let mut child = marsad()
+        .args(["run", "--config"])
+        .arg(&cfg_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill as soon as the first sources were answered, while others are mid-pass.
+    let start = Instant::now();
+    while server.seen("/f2").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "daemon never polled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let store = marsad::store::Store::open(&db).expect("reopen after SIGKILL");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+    // Every source's pass is all or nothing: each stored source has all its entries.
+    let mut per_source: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    store
+        .for_each_article(None, |a, _| {
+            *per_source.entry(a.source).or_default() += 1;
+            Ok(())
+        })
+        .expect("articles");
+    let expected = [
+        ("alwasat-ar.rss", 7),
+        ("libyaobserver-en.atom", 6),
+        ("libyaherald-en.rss", 6),
+        ("jeuneafrique-fr.rss", 6),
+        ("libyaupdate-en.json", 5),
+    ];
+    for (name, n) in expected {
+        let got = per_source.get(name).copied().unwrap_or(0);
+        assert!(
+            got == 0 || got == n,
+            "{name}: {got} of {n} entries: a pass was half-written"
+        );
+    }
+}
