@@ -179,15 +179,35 @@ fn finish_decode(bytes: &[u8], encoding: &'static Encoding, basis: &'static str)
     }
 }
 
-/// Removes a leading XML declaration (the text is UTF-8 now, whatever it said).
-fn strip_declaration(text: &str) -> &str {
+/// Removes every XML declaration (`<?xml …?>`, not `<?xml-stylesheet …?>`): the
+/// text is UTF-8 now, whatever they said, and quick-xml panics on a second one
+/// that names another encoding (found by `cargo fuzz`).
+fn strip_declaration(text: &str) -> std::borrow::Cow<'_, str> {
     let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if t.starts_with("<?xml")
-        && let Some(end) = t.find("?>")
-    {
-        return t[end + 2..].trim_start();
+    let is_decl = |at: usize| {
+        t[at..].starts_with("<?xml")
+            && t[at + 5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?')
+    };
+    let mut out = String::new();
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(off) = t[i..].find("<?xml") {
+        let at = i + off;
+        if is_decl(at)
+            && let Some(end) = t[at..].find("?>")
+        {
+            out.push_str(&t[last..at]);
+            last = at + end + 2;
+            i = last;
+        } else {
+            i = at + 5;
+        }
     }
-    t
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    out.push_str(&t[last..]);
+    std::borrow::Cow::Owned(out.trim_start().to_string())
 }
 
 /// Byte offset of the root element's `<`, skipping comments, processing instructions and the DOCTYPE.
@@ -329,7 +349,8 @@ pub fn parse_feed(
             decoded.encoding.name()
         ));
     }
-    let body = strip_declaration(&decoded.text);
+    let stripped = strip_declaration(&decoded.text);
+    let body: &str = &stripped;
     if looks_like_html(body) {
         return Err(ParseError::Html);
     }
