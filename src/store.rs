@@ -94,6 +94,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN site_name TEXT;
     ALTER TABLE articles ADD COLUMN extraction TEXT NOT NULL DEFAULT '{}';
     "#,
+    // 3: a generation counter bumped by every write that can change what is published.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    INSERT INTO meta (key, value) VALUES ('generation', 0);
+    "#,
 ];
 
 /// Why a storage operation failed.
@@ -496,6 +501,9 @@ impl Store {
             params![source_id, validators.0, validators.1, feed_title, t, next_poll, moved_to],
         )
         .map_err(|e| self.err(e))?;
+        if stored.new + stored.updated > 0 {
+            bump_generation(&tx).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(stored)
     }
@@ -706,18 +714,32 @@ impl Store {
                     |r| r.get(0),
                 )
                 .map_err(|e| self.err(e))?;
+            let before: i64 = tx
+                .query_row("SELECT relevant FROM stories WHERE id = ?1", [story], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| self.err(e))?;
             refresh_story(&tx, story, None).map_err(|e| self.err(e))?;
-            let _ = t;
+            let after: i64 = tx
+                .query_row("SELECT relevant FROM stories WHERE id = ?1", [story], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| self.err(e))?;
+            // A story entering or leaving the curated feed is a visible change.
+            if after != before {
+                refresh_story(&tx, story, Some(t)).map_err(|e| self.err(e))?;
+            }
         }
+        bump_generation(&tx).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// A number that changes whenever anything published changes (for caching the rendered feed).
+    /// Changes whenever anything published may have changed (for caching the rendered feed):
+    /// the write generation and the number of articles.
     pub fn stamp(&self) -> Result<(i64, i64), StoreError> {
         let conn = self.lock();
         conn.query_row(
-            "SELECT coalesce((SELECT max(changed) FROM stories), 0) + coalesce((SELECT sum(relevant) FROM stories), 0),
-             (SELECT count(*) FROM articles)",
+            "SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT count(*) FROM articles)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -855,6 +877,14 @@ enum Upsert {
 fn make_uid(source: &str, entry_key: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_128(format!("{source}\u{1f}{entry_key}").as_bytes());
     format!("urn:marsad:entry:{h:032x}")
+}
+
+fn bump_generation(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+        [],
+    )?;
+    Ok(())
 }
 
 /// Recomputes a story's time and relevance; `changed` marks a visible change.
@@ -1144,6 +1174,44 @@ mod tests {
         assert_eq!(all[0].uid, uid);
         assert_eq!(all[0].articles[0].title, "اشتباكات عنيفة في طرابلس");
         assert_eq!(all[0].articles[0].categories, vec!["أمن".to_string()]);
+    }
+
+    #[test]
+    fn the_stamp_changes_with_every_published_change() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("m.db")).expect("open");
+        store.sync_sources([("A", "https://a.ly/")]).expect("sync");
+        let a = article("guid:1", "اشتباكات", "نص");
+        store
+            .record_success(
+                "A",
+                (None, None),
+                None,
+                None,
+                std::slice::from_ref(&a),
+                0,
+                &decide,
+            )
+            .expect("store");
+        let s1 = store.stamp().expect("stamp");
+        // An edit within the same second must still be seen.
+        let edited = article("guid:1", "اشتباكات عنيفة", "نص");
+        store
+            .record_success("A", (None, None), None, None, &[edited], 0, &decide)
+            .expect("store");
+        let s2 = store.stamp().expect("stamp");
+        assert_ne!(s1, s2);
+        // Re-scoring that moves a story into the curated feed is seen too.
+        let id = store.scorables().expect("scorables")[0].id;
+        store
+            .update_scores(&[(id, 5.0, true, vec![], "{}".into())])
+            .expect("scores");
+        assert_ne!(store.stamp().expect("stamp"), s2);
+        assert_eq!(store.counts().expect("counts").2, 1);
+        // A pass that changes nothing leaves it alone.
+        let s3 = store.stamp().expect("stamp");
+        store.record_not_modified("A", 0).expect("304");
+        assert_eq!(store.stamp().expect("stamp"), s3);
     }
 
     #[test]
