@@ -802,10 +802,19 @@ pub fn print_summary(reports: &[SourceReport]) {
         .unwrap_or(6)
         .clamp(6, 40);
     println!(
-        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}  {:<9}  problem",
-        "source", "status", "fetched", "new", "updated", "dup", "relevant", "errors", "next"
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>5} {:>6}  {:<9}  problem",
+        "source",
+        "status",
+        "fetched",
+        "new",
+        "updated",
+        "dup",
+        "relevant",
+        "full",
+        "errors",
+        "next"
     );
-    let mut totals = [0usize; 6];
+    let mut totals = [0usize; 7];
     for r in reports {
         let status = match r.status {
             Status::Ok => "ok",
@@ -823,7 +832,7 @@ pub fn print_summary(reports: &[SourceReport]) {
             .unwrap_or_default();
         let name: String = r.name.chars().take(width).collect();
         println!(
-            "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}  {:<9}  {}",
+            "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>5} {:>6}  {:<9}  {}",
             name,
             status,
             r.fetched,
@@ -831,21 +840,26 @@ pub fn print_summary(reports: &[SourceReport]) {
             r.updated,
             r.duplicates,
             r.relevant,
+            r.full_text,
             errs,
             fmt_time(r.next_poll),
             problem
         );
-        for (t, v) in
-            totals
-                .iter_mut()
-                .zip([r.fetched, r.new, r.updated, r.duplicates, r.relevant, errs])
-        {
+        for (t, v) in totals.iter_mut().zip([
+            r.fetched,
+            r.new,
+            r.updated,
+            r.duplicates,
+            r.relevant,
+            r.full_text,
+            errs,
+        ]) {
             *t += v;
         }
     }
     println!(
-        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>6}",
-        "total", "", totals[0], totals[1], totals[2], totals[3], totals[4], totals[5]
+        "{:<width$}  {:<12} {:>7} {:>5} {:>7} {:>5} {:>8} {:>5} {:>6}",
+        "total", "", totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6]
     );
 }
 

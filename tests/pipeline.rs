@@ -62,11 +62,14 @@ async fn every_format_and_encoding_is_parsed_and_published() {
         ("libyareview-en-091", 3),
         ("libyaupdate-en", 5),
         ("bbc-ar-utf8-bom", 5),
+        ("teasers-ar", 8),
     ];
     for (name, n) in expected {
         let r = report(&reports, name);
         assert_eq!((r.status, r.new), (Status::Ok, n), "{name}: {r:?}");
     }
+    // The teaser feed's articles get their full text from the fixture pages (three encodings, eight layouts).
+    assert_eq!(report(&reports, "teasers-ar").full_text, 8);
     // Broken inputs fail alone, with a cause a person can act on; nothing of theirs is stored.
     let broken = report(&reports, "broken-ar");
     assert_eq!(broken.status, Status::Failed);
@@ -90,12 +93,12 @@ async fn every_format_and_encoding_is_parsed_and_published() {
     let feed = read_feed(&atom);
     assert_eq!(
         feed.entries.len(),
-        63,
-        "the fixtures are 63 distinct stories"
+        71,
+        "the fixtures are 71 distinct stories"
     );
     let curated = read_feed(&std::fs::read(&out).expect("curated file written"));
     assert!(
-        curated.entries.len() > 30 && curated.entries.len() < 63,
+        curated.entries.len() > 30 && curated.entries.len() < 71,
         "{}",
         curated.entries.len()
     );
@@ -130,9 +133,9 @@ async fn every_format_and_encoding_is_parsed_and_published() {
         "hostile markup survived"
     );
     // Every entry carries a language and its outlet; Arabic renders right to left.
-    assert_eq!(text.matches("<source>").count(), 63);
+    assert_eq!(text.matches("<source>").count(), 71);
     assert!(text.contains("<title type=\"text\">lana-ar-1256</title>"));
-    assert_eq!(text.matches("<entry xml:lang=\"ar\">").count(), 37);
+    assert_eq!(text.matches("<entry xml:lang=\"ar\">").count(), 45);
     assert!(text.contains("&lt;div dir=&quot;rtl&quot; lang=&quot;ar&quot;&gt;"));
     // Relative URLs in content were made absolute.
     assert!(
@@ -144,7 +147,7 @@ async fn every_format_and_encoding_is_parsed_and_published() {
         &std::fs::read(marsad::publish::rss_path(&marsad::publish::all_path(&out)))
             .expect("rss written"),
     );
-    assert_eq!(rss.entries.len(), 63);
+    assert_eq!(rss.entries.len(), 71);
     let curated_rss =
         read_feed(&std::fs::read(marsad::publish::rss_path(&out)).expect("rss written"));
     assert_eq!(curated_rss.entries.len(), curated.entries.len());
