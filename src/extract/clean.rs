@@ -206,6 +206,49 @@ const SHARE: &[&str] = &[
     "suivez-nous",
     "suivez nous",
 ];
+/// Words of share bars made only of network names ("Whatsapp Facebook Pint", "فيسبوك تويتر واتساب").
+const SOCIAL: &[&str] = &[
+    "facebook",
+    "twitter",
+    "x",
+    "whatsapp",
+    "telegram",
+    "pinterest",
+    "pint",
+    "pin",
+    "linkedin",
+    "reddit",
+    "email",
+    "e-mail",
+    "mail",
+    "print",
+    "copy",
+    "link",
+    "messenger",
+    "tumblr",
+    "vk",
+    "baixar",
+    "imprimer",
+    "فيسبوك",
+    "فيس",
+    "بوك",
+    "تويتر",
+    "واتساب",
+    "واتس",
+    "اب",
+    "تلغرام",
+    "تليجرام",
+    "انستغرام",
+    "انستجرام",
+    "لينكدان",
+    "يوتيوب",
+    "youtube",
+    "instagram",
+    "طباعه",
+    "البريد",
+    "نسخ",
+    "الرابط",
+];
 /// Tag clouds.
 const TAGS: &[&str] = &[
     "الوسوم",
@@ -312,7 +355,11 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                     .iter()
                     .any(|m| t.starts_with(m) || t.contains(&format!("| {m}"))))
             || (n <= 25 && DATELINE_META[..12].iter().any(|m| t.starts_with(m)))
-            || (n <= 5 && BYLINE_LATIN.iter().any(|m| t.starts_with(m)));
+            || (n <= 5 && BYLINE_LATIN.iter().any(|m| t.starts_with(m)))
+            || (n <= 8
+                && t.split(|c: char| !c.is_alphanumeric() && c != '-')
+                    .filter(|w| !w.is_empty())
+                    .all(|w| SOCIAL.contains(&w)));
         if remove {
             // A "read also" / "most read" heading introduces a list of links, as a list
             // or as a run of short items: remove them up to the next real paragraph.
@@ -380,7 +427,7 @@ mod tests {
             <p>إقرأ ايضا: <a href="/c">عنوان مرتبط</a></p>
             <blockquote>«نلتزم بوقف إطلاق النار»</blockquote>
             <ul><li>البند الأول</li><li>البند الثاني</li></ul>
-            <p>شارك الخبر</p><p>تابعونا على فيسبوك وتلغرام</p>
+            <p>شارك الخبر</p><p>تابعونا على فيسبوك وتلغرام</p><p>واتساب فيسبوك تويتر</p><p>Whatsapp Facebook Pint Baixar</p>
             <div class="post-tags">الوسوم: ليبيا سرت</div>
             <p>إعلان</p>
             <h3>التعليقات</h3>
