@@ -163,3 +163,19 @@ fn focus_supplies_what_the_source_always_covers() {
             .relevant
     );
 }
+
+#[test]
+fn trials_of_former_regime_figures_are_judicial_news() {
+    let title =
+        "محكمة في طرابلس تصدر حكما بالإعدام على سيف الإسلام القذافي وثمانية من رموز النظام السابق";
+    let body = "أصدرت محكمة استئناف طرابلس حكما بالإعدام رميا بالرصاص على سيف الإسلام القذافي وعبد الله السنوسي وسبعة من رموز النظام السابق، في ختام محاكمة انتقدتها منظمات حقوق الإنسان.\n\nوحوكم سيف الإسلام غيابيا لأنه محتجز لدى كتيبة في الزنتان ترفض تسليمه إلى طرابلس.";
+    let a = topic().assess(title, body, Some("ar"), Focus::General, Force::Auto);
+    assert!(!a.relevant, "{a:#?}");
+    assert!(
+        a.matched
+            .iter()
+            .any(|m| m.group.starts_with("exclude:trials")),
+        "{:?}",
+        a.matched
+    );
+}
