@@ -258,14 +258,15 @@ impl FullText {
 
 /// Turns parsed entries (and the full texts fetched for some of them) into
 /// articles to store: language, fingerprint for dedup, curation score.
+/// `keys` are the entries' [`entry_keys`].
 pub fn process_entries(
     entries: Vec<FeedEntry>,
+    keys: Vec<(String, String)>,
     mut pages: Vec<Option<FullText>>,
     feed_lang: Option<&str>,
     source: &Source,
     topic: &Topic,
 ) -> Vec<NewArticle> {
-    let keys = entry_keys(&entries);
     pages.resize(entries.len(), None);
     entries
         .into_iter()
@@ -600,8 +601,8 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                     report.fetched = feed.entries.len();
                     report.warnings.extend(feed.warnings.iter().cloned());
                     // Full text for entries that are new or edited since the last pass.
+                    let keys = entry_keys(&feed.entries);
                     let pages = if ctx.config.service.fetch_articles && source.full_text {
-                        let keys = entry_keys(&feed.entries);
                         let just_keys: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
                         match ctx.store.known_entries(&source.name, &just_keys) {
                             Ok(known) => {
@@ -633,6 +634,7 @@ async fn poll_source_inner(ctx: &Context, source: &Source) -> SourceReport {
                     report.feed_text = kept;
                     let articles = process_entries(
                         feed.entries,
+                        keys,
                         pages,
                         feed.lang.as_deref(),
                         source,

@@ -30,17 +30,6 @@ fn feed(base: &str, items: &[(&str, &str)]) -> String {
     x
 }
 
-fn exported(ctx: &Context) -> Vec<serde_json::Value> {
-    let mut lines = Vec::new();
-    ctx.store
-        .for_each_article(None, |a, d| {
-            lines.push(marsad::publish::export_json(&a, &d));
-            Ok(())
-        })
-        .expect("export");
-    lines
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_articles_get_their_full_text() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -103,7 +92,7 @@ async fn new_articles_get_their_full_text() {
     let outlet = reports.iter().find(|r| r.name == "Outlet").expect("report");
     assert_eq!((outlet.full_text, outlet.feed_text), (2, 2), "{outlet:?}");
 
-    let lines = exported(&ctx);
+    let lines = common::exported(&ctx.store);
     let find = |source: &str, path: &str| {
         lines
             .iter()

@@ -190,13 +190,7 @@ async fn copies_of_one_dispatch_become_one_entry() {
     );
 
     // export: cluster and duplicates.
-    let mut lines = Vec::new();
-    ctx.store
-        .for_each_article(None, |a, d| {
-            lines.push(marsad::publish::export_json(&a, &d));
-            Ok(())
-        })
-        .expect("export");
+    let lines = common::exported(&ctx.store);
     let lana = lines.iter().find(|l| l["source"] == "LANA").expect("lana");
     let wasat = lines
         .iter()

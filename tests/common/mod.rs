@@ -194,3 +194,15 @@ pub fn config(dir: &Path, text: &str) -> marsad::config::Config {
 pub fn read_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).expect("our output parses")
 }
+
+/// Every stored article as `marsad export` prints it.
+pub fn exported(store: &marsad::store::Store) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    store
+        .for_each_article(None, |a, d| {
+            lines.push(marsad::publish::export_json(&a, &d));
+            Ok(())
+        })
+        .expect("export");
+    lines
+}
