@@ -164,6 +164,9 @@ pub enum EvalCommand {
         /// Also list the 15 worst pages.
         #[arg(long)]
         verbose: bool,
+        /// Write each page's extracted text to DIR/<id>.txt, to compare with other extractors.
+        #[arg(long, value_name = "DIR")]
+        dump: Option<PathBuf>,
     },
     /// Near-duplicate precision and recall on labelled pairs.
     Dedup {
@@ -322,12 +325,23 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             url,
             config,
         } => extract_one(&config, &target, source.as_deref(), url.as_deref()).await,
-        Command::Eval(EvalCommand::Extract { corpora, verbose }) => {
+        Command::Eval(EvalCommand::Extract {
+            corpora,
+            verbose,
+            dump,
+        }) => {
+            if let Some(out) = &dump {
+                std::fs::create_dir_all(out)
+                    .with_context(|| format!("cannot create {}", out.display()))?;
+            }
             for dir in corpora {
                 let d = dir.clone();
-                let report = tokio::task::spawn_blocking(move || crate::eval::extraction(&d))
-                    .await?
-                    .with_context(|| format!("cannot read the corpus {}", dir.display()))?;
+                let out = dump.clone();
+                let report = tokio::task::spawn_blocking(move || {
+                    crate::eval::extraction(&d, out.as_deref())
+                })
+                .await?
+                .with_context(|| format!("cannot read the corpus {}", dir.display()))?;
                 println!("{}: {report}", dir.display());
                 if verbose {
                     for (id, f1) in report.worst.iter().take(15) {

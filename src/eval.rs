@@ -1075,7 +1075,8 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
 }
 
 /// Runs the extractor over a corpus folder (Scrapinghub, WCXB or marsad's fixture layout).
-pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
+/// With `dump`, each page's extracted text is also written to `dump/<id>.txt`.
+pub fn extraction(dir: &Path, dump: Option<&Path>) -> std::io::Result<ExtractReport> {
     let cases = load_cases(dir)?;
     let mut report = ExtractReport::default();
     let mut times = Vec::with_capacity(cases.len());
@@ -1106,6 +1107,9 @@ pub fn extraction(dir: &Path) -> std::io::Result<ExtractReport> {
         times.push(secs * 1000.0);
         total_time += secs;
         total_bytes += bytes.len();
+        if let Some(out) = dump {
+            std::fs::write(out.join(format!("{}.txt", case.id)), &got)?;
+        }
         let (p, r, f) = shingle_prf(&got, &case.truth);
         report.precision += p;
         report.recall += r;

@@ -52,3 +52,27 @@ fn feed_corpora_parse_as_their_expectations_say() {
         "feedparser fields: {fields:?}"
     );
 }
+
+/// Extraction quality on the Arabic page fixtures (always present) and on the
+/// Scrapinghub benchmark (when `../shared` is beside the repository): the
+/// targets of the full-text issue. `marsad eval extract` prints the same figures.
+#[test]
+fn extraction_meets_its_targets() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let arabic = marsad::eval::extraction(&manifest.join("fixtures/extraction/ar"), None)
+        .expect("fixtures readable");
+    eprintln!("arabic fixtures: {arabic}");
+    assert!(arabic.docs >= 30, "{} Arabic pages", arabic.docs);
+    assert!(arabic.f1 >= 0.97, "Arabic fixtures: {arabic}");
+
+    let scrapinghub = manifest.join("../shared/corpora/extraction/scrapinghub");
+    if !scrapinghub.join("ground-truth.json").is_file() {
+        eprintln!("skipped: {} is absent", scrapinghub.display());
+        return;
+    }
+    let report = marsad::eval::extraction(&scrapinghub, None).expect("corpus readable");
+    eprintln!("scrapinghub: {report}");
+    assert_eq!(report.docs, 181);
+    assert!(report.f1 >= 0.96, "Scrapinghub: {report}");
+    assert!(report.good >= 0.90, "Scrapinghub: {report}");
+}

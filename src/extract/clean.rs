@@ -134,6 +134,107 @@ pub fn remove_noise(doc: &Document, by_name: bool) {
     }
 }
 
+/// Class or id parts (whole, or inside a dash/underscore part) that mark photo galleries.
+const GALLERY_PARTS: &[&str] = &["gallery", "slideshow", "carousel", "lightbox"];
+/// Class or id parts that mark a caption or a photo credit.
+const CAPTION_PARTS: &[&str] = &["caption", "credit", "credits"];
+
+/// Classifies an element by its class and id: `Some(true)` for a gallery,
+/// `Some(false)` for a caption or credit, `None` otherwise.
+fn caption_kind(n: &NodeRef) -> Option<bool> {
+    let mut caption = false;
+    for attr in ["class", "id"] {
+        let Some(v) = n.attr(attr) else { continue };
+        let v = v.to_ascii_lowercase();
+        // Cheap test first: most elements name neither.
+        if !GALLERY_PARTS
+            .iter()
+            .chain(CAPTION_PARTS)
+            .any(|w| v.contains(w))
+        {
+            continue;
+        }
+        for part in v.split(|c: char| c.is_whitespace() || c == '-' || c == '_') {
+            if GALLERY_PARTS.iter().any(|g| part.contains(g)) {
+                return Some(true);
+            }
+            caption |= CAPTION_PARTS.iter().any(|c| part.ends_with(c));
+        }
+    }
+    caption.then_some(false)
+}
+
+fn long_paragraphs(n: &NodeRef) -> usize {
+    dom_query::Selection::from(*n)
+        .select("p")
+        .iter()
+        .filter(|p| words(&p.text()) >= 20)
+        .count()
+}
+
+/// On the whole page, before the generic extractor (which drops classes):
+/// removes photo-gallery widgets ("Image 1 of 8", "Caption", "Close") unless
+/// they hold most of the page's paragraphs (a photo story), and renames
+/// class-named captions and credits (`div.caption`, `span.credit`) to
+/// `<figcaption>`, so the article keeps them as captions.
+pub fn mark_captions(doc: &Document) {
+    let root = doc.select("body");
+    let page_long = root.nodes().first().map_or(0, long_paragraphs);
+    let marked: Vec<(NodeRef, bool)> = root
+        .select("div, span, p, section, ul, li, figure")
+        .nodes()
+        .iter()
+        .filter_map(|n| caption_kind(n).map(|gallery| (*n, gallery)))
+        .collect();
+    for (n, gallery) in marked {
+        if n.parent().is_none() {
+            continue;
+        }
+        let long = long_paragraphs(&n);
+        if gallery {
+            if long * 2 <= page_long {
+                n.remove_from_parent();
+            }
+        } else if long == 0 && words(&n.text()) <= 80 && !n.is("figure") {
+            n.rename("figcaption");
+        }
+    }
+}
+
+/// Removes figure captions and figures (but not tables in a figure), for the
+/// article's plain text: the HTML keeps them, but the text that dedup and
+/// curation compare, and the measured body, is the story's own words (a
+/// caption repeats across a gallery, and photo credits differ between outlets
+/// printing the same dispatch). Nothing is removed when that would take away
+/// more than half of the text (a photo story).
+pub fn strip_captions(doc: &Document) {
+    let doomed: Vec<NodeRef> = doc
+        .select("figcaption, figure")
+        .nodes()
+        .iter()
+        .filter(|n| {
+            n.is("figcaption") || dom_query::Selection::from(**n).select("table").is_empty()
+        })
+        .cloned()
+        .collect();
+    if doomed.is_empty() {
+        return;
+    }
+    let ids: std::collections::HashSet<_> = doomed.iter().map(|n| n.id).collect();
+    // Nested matches are counted once: only the outermost of each is measured.
+    let outer: Vec<&NodeRef> = doomed
+        .iter()
+        .filter(|n| !n.ancestors(None).iter().any(|a| ids.contains(&a.id)))
+        .collect();
+    let gone: usize = outer.iter().map(|n| words(&n.text())).sum();
+    if gone * 2 > words(&doc.select("body").text()) {
+        return;
+    }
+    for n in outer {
+        n.remove_from_parent();
+    }
+}
+
 /// Normalised openings of "read also" / related-links blocks.
 const RELATED: &[&str] = &[
     "اقرا ايضا",
@@ -168,6 +269,18 @@ const RELATED: &[&str] = &[
     "اخر الاخبار",
     "most read",
     "most popular",
+    "you may also like",
+    "you might also like",
+    "don't miss",
+    "don’t miss",
+    "dont miss",
+    "recommended for you",
+    "more stories",
+    "vous aimerez aussi",
+    "a voir aussi",
+    "قد يعجبك ايضا",
+    "قد يهمك ايضا",
+    "قد يهمك",
     "les plus lus",
     "trending",
 ];
@@ -181,6 +294,7 @@ const DATELINE_META: &[&str] = &[
     "عدد المشاهدات",
     "المشاهدات",
     "published",
+    "posted",
     "updated",
     "last updated",
     "publie le",
@@ -188,6 +302,163 @@ const DATELINE_META: &[&str] = &[
     "كتب:",
     "بقلم",
 ];
+/// Words of a line that is only a date and time ("18 Nov 2019, 19:09",
+/// "الأحد 29 نوفمبر 2026 - 10:30 ص", "mardi 19 novembre 2019 à 10h48"), besides numbers.
+const DATE_WORDS: &[&str] = &[
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "mon",
+    "monday",
+    "tue",
+    "tues",
+    "tuesday",
+    "wed",
+    "wednesday",
+    "thu",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "saturday",
+    "sun",
+    "sunday",
+    "am",
+    "pm",
+    "a.m",
+    "p.m",
+    "gmt",
+    "utc",
+    "est",
+    "edt",
+    "cst",
+    "cdt",
+    "pst",
+    "pdt",
+    "bst",
+    "cet",
+    "cest",
+    "at",
+    "on",
+    "ago",
+    "day",
+    "days",
+    "hour",
+    "hours",
+    "minutes",
+    "min",
+    "janvier",
+    "fevrier",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "le",
+    "a",
+    "h",
+    "يناير",
+    "فبراير",
+    "مارس",
+    "ابريل",
+    "مايو",
+    "يونيو",
+    "يونيه",
+    "يوليو",
+    "يوليه",
+    "اغسطس",
+    "سبتمبر",
+    "اكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+    "كانون",
+    "شباط",
+    "اذار",
+    "نيسان",
+    "ايار",
+    "حزيران",
+    "تموز",
+    "اب",
+    "ايلول",
+    "تشرين",
+    "الاول",
+    "الثاني",
+    "الاحد",
+    "الاثنين",
+    "الثلاثاء",
+    "الاربعاء",
+    "الخميس",
+    "الجمعه",
+    "السبت",
+    "ص",
+    "م",
+    "الساعه",
+    "في",
+    "منذ",
+    "ساعه",
+    "ساعات",
+    "دقيقه",
+    "دقائق",
+    "يوم",
+    "ايام",
+];
+
+/// Whether a short line is only a date and/or a time.
+fn date_line(t: &str) -> bool {
+    let mut any_digit = false;
+    let mut n = 0;
+    for w in t
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+    {
+        let w = w.trim_matches('.');
+        n += 1;
+        if w.chars().any(|c| c.is_ascii_digit()) {
+            // 2019, 19, 10h48, 6:51 split into numbers; "1of4" is not a date.
+            if !w.chars().all(|c| c.is_ascii_digit() || c == 'h') {
+                return false;
+            }
+            any_digit = true;
+        } else if !w.is_empty() && !DATE_WORDS.contains(&w) {
+            return false;
+        }
+    }
+    any_digit && n <= 12
+}
+
 /// Latin bylines, only on very short lines ("By Jane Doe", "Par Jean Dupont").
 const BYLINE_LATIN: &[&str] = &["by ", "par "];
 /// Share and follow widgets.
@@ -356,6 +627,7 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                     .any(|m| t.starts_with(m) || t.contains(&format!("| {m}"))))
             || (n <= 25 && DATELINE_META[..12].iter().any(|m| t.starts_with(m)))
             || (n <= 5 && BYLINE_LATIN.iter().any(|m| t.starts_with(m)))
+            || date_line(t)
             || (n <= 8
                 && t.split(|c: char| !c.is_alphanumeric() && c != '-')
                     .filter(|w| !w.is_empty())
@@ -453,5 +725,19 @@ mod tests {
             None,
         );
         assert!(t.starts_with("شارك في الاجتماع"), "{t}");
+    }
+
+    #[test]
+    fn date_lines_go_but_sentences_with_dates_stay() {
+        let t = cleaned(
+            "<body><p>18 Nov 2019, 19:09</p><p>الأحد 29 نوفمبر 2026 - 10:30 ص</p>\
+             <p>mardi 19 novembre 2019 à 10h48</p><p>Posted Nov 19, 6:51 AM</p>\
+             <p>On 18 November 2019 the council met in Tripoli.</p><p>1of4 Grass Valley</p></body>",
+            None,
+        );
+        assert_eq!(
+            t,
+            "On 18 November 2019 the council met in Tripoli.\n\n1of4 Grass Valley"
+        );
     }
 }

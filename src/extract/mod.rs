@@ -271,9 +271,13 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
         Some(f) => f,
         None => {
             clean::remove_noise(&doc, false);
+            // The extractor drops classes: mark captions by their tag while they still show.
+            clean::mark_captions(&doc);
             // Only the content HTML is used (our own text conversion follows), so the cheapest text mode.
             let config = dom_smoothie::Config {
                 text_mode: dom_smoothie::TextMode::Raw,
+                // Our own metadata step reads JSON-LD once (meta.rs).
+                disable_json_ld: true,
                 ..Default::default()
             };
             let mut readability = dom_smoothie::Readability::with_document(
@@ -291,7 +295,8 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
     let body = Document::from(raw_html.as_str());
     clean::clean(&body, meta.title.as_deref());
     let html = body.select("body").inner_html().to_string();
-    let text = text::html_to_text(&html);
+    clean::strip_captions(&body);
+    let text = text::html_to_text(&body.select("body").inner_html());
     if text.is_empty() {
         return Err(ExtractError::NotFound(
             "the content is empty after clean-up".into(),
@@ -443,5 +448,46 @@ mod tests {
         );
         let english = page(&format!("<html lang=\"ar\"><body><article>{}</article></body></html>", "<p>The joint military commission met in Sirte on Friday to discuss the departure of mercenaries from the country.</p>".repeat(5)));
         assert!(gate(&english, "", Some("ar")).is_err_and(|r| r.contains("another language")));
+    }
+
+    #[test]
+    fn captions_stay_in_the_html_but_not_in_the_text_and_galleries_go() {
+        let para = "<p>عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد وتوحيد المؤسسة العسكرية.</p>";
+        let html = format!(
+            "<html lang=\"ar\"><body><article>{para}\
+             <figure><img src=\"/a.jpg\"><figcaption>أعضاء اللجنة في سرت</figcaption></figure>\
+             <div class=\"img-wrap\"><img src=\"/b.jpg\"><div class=\"photo-caption\">صورة من الاجتماع</div>\
+             <span class=\"credit\">تصوير: الوسط</span></div>\
+             {para}{para}\
+             <div class=\"hst-resgallery\"><ul><li><img src=\"/c.jpg\">Image 1 of 8</li><li>Caption</li><li>Close</li></ul></div>\
+             {para}</article></body></html>"
+        );
+        let ex = page(&html);
+        for caption in ["أعضاء اللجنة في سرت", "صورة من الاجتماع", "تصوير: الوسط"]
+        {
+            assert!(ex.html.contains(caption), "{caption} is lost from the HTML");
+            assert!(
+                !ex.text.contains(caption),
+                "{caption} is in the text: {}",
+                ex.text
+            );
+        }
+        assert!(!ex.html.contains("Image 1 of 8") && !ex.text.contains("Close"));
+        assert_eq!(ex.text.matches("عقدت اللجنة").count(), 4, "{}", ex.text);
+    }
+
+    #[test]
+    fn a_photo_story_keeps_its_captions_as_text() {
+        let html = "<html><body><article><h2>Tripoli in pictures</h2>\
+             <figure><img src=\"/1.jpg\"><figcaption>Fishermen mend their nets in the old harbour of Tripoli before dawn on Friday.</figcaption></figure>\
+             <figure><img src=\"/2.jpg\"><figcaption>Traders open their shops in the medina as the city returns to calm after the clashes.</figcaption></figure>\
+             <figure><img src=\"/3.jpg\"><figcaption>Children play football on the corniche while families walk by the sea at sunset.</figcaption></figure>\
+             <p>Photos by our correspondent.</p></article></body></html>";
+        let ex = page(html);
+        assert!(
+            ex.text.contains("Fishermen mend") && ex.text.contains("Children play"),
+            "{}",
+            ex.text
+        );
     }
 }
