@@ -114,7 +114,60 @@ const WORDS: &[&str] = &[
     "تركيا",
 ];
 
-fn synthetic(rng: &mut fastrand::Rng, n: usize) -> (String, String) {
+/// Words outside the topic: a Zipf-distributed vocabulary of pseudo-words, as
+/// in news text (a few words everywhere, most words rare). Without it every
+/// synthetic article would share its whole vocabulary with every other one,
+/// which no archive does.
+struct Vocabulary {
+    words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    fn new(size: usize) -> Vocabulary {
+        const LETTERS: &[char] = &[
+            'ا', 'ب', 'ت', 'ث', 'ج', 'ح', 'خ', 'د', 'ذ', 'ر', 'ز', 'س', 'ش', 'ص', 'ض', 'ط', 'ظ',
+            'ع', 'غ', 'ف', 'ق', 'ك', 'ل', 'م', 'ن', 'ه', 'و', 'ي',
+        ];
+        let words = (0..size)
+            .map(|r| {
+                let mut n = r + 28 * 28 * 28;
+                let mut w = String::new();
+                while n > 0 {
+                    w.push(LETTERS[n % LETTERS.len()]);
+                    n /= LETTERS.len();
+                }
+                w
+            })
+            .collect();
+        let mut total = 0.0;
+        let cumulative = (1..=size)
+            .map(|r| {
+                total += 1.0 / r as f64;
+                total
+            })
+            .collect();
+        Vocabulary { words, cumulative }
+    }
+
+    fn pick(&self, rng: &mut fastrand::Rng) -> &str {
+        let total = self.cumulative.last().copied().unwrap_or(1.0);
+        let x = rng.f64() * total;
+        let i = self.cumulative.partition_point(|&c| c < x);
+        &self.words[i.min(self.words.len() - 1)]
+    }
+}
+
+/// A synthetic article: a third of its words from the topic's vocabulary, the
+/// rest from the wider vocabulary.
+fn synthetic(rng: &mut fastrand::Rng, vocabulary: &Vocabulary, n: usize) -> (String, String) {
+    let word = |rng: &mut fastrand::Rng| -> String {
+        if rng.u8(..3) == 0 {
+            WORDS[rng.usize(..WORDS.len())].to_string()
+        } else {
+            vocabulary.pick(rng).to_string()
+        }
+    };
     let mut body = String::new();
     for p in 0..4 {
         if p > 0 {
@@ -124,11 +177,11 @@ fn synthetic(rng: &mut fastrand::Rng, n: usize) -> (String, String) {
             if w > 0 {
                 body.push(' ');
             }
-            body.push_str(WORDS[rng.usize(..WORDS.len())]);
+            body.push_str(&word(rng));
         }
         body.push_str(&format!(" {}", rng.u32(..100_000)));
     }
-    let title: Vec<&str> = (0..8).map(|_| WORDS[rng.usize(..WORDS.len())]).collect();
+    let title: Vec<String> = (0..8).map(|_| word(rng)).collect();
     (format!("{} {n}", title.join(" ")), body)
 }
 
@@ -189,6 +242,7 @@ fn main() {
         .expect("sync");
     let topic = Topic::new(&TopicConfig::default()).expect("topic");
     let mut rng = fastrand::Rng::with_seed(42);
+    let vocabulary = Vocabulary::new(30_000);
     let start_time = 1_790_000_000i64;
     let mut bodies: Vec<(String, String)> = Vec::new();
     let checkpoints: Vec<usize> = [0usize, 1_000, 10_000, 100_000]
@@ -212,7 +266,7 @@ fn main() {
                 .map(|_| {
                     let k = inserted;
                     inserted += 1;
-                    let (title, body) = next_text(&mut rng, &mut bodies, k);
+                    let (title, body) = next_text(&mut rng, &vocabulary, &mut bodies, k);
                     article(&topic, k, &title, &body, start_time + k as i64 * 30)
                 })
                 .collect();
@@ -235,7 +289,7 @@ fn main() {
         for _ in 0..sample {
             let k = inserted;
             inserted += 1;
-            let (title, body) = next_text(&mut rng, &mut bodies, k);
+            let (title, body) = next_text(&mut rng, &vocabulary, &mut bodies, k);
             let t0 = Instant::now();
             let a = article(&topic, k, &title, &body, start_time + k as i64 * 30);
             let s = store
@@ -275,6 +329,7 @@ fn main() {
 /// 10 % of articles are near-copies of a recent one (new headline, a dateline, a cut paragraph).
 fn next_text(
     rng: &mut fastrand::Rng,
+    vocabulary: &Vocabulary,
     bodies: &mut Vec<(String, String)>,
     k: usize,
 ) -> (String, String) {
@@ -284,7 +339,7 @@ fn next_text(
         let cut = paragraphs[..paragraphs.len() - 1].join("\n\n");
         return (format!("نسخة {k}"), format!("طرابلس - وكالات\n\n{cut}"));
     }
-    let t = synthetic(rng, k);
+    let t = synthetic(rng, vocabulary, k);
     bodies.push(t.clone());
     if bodies.len() > 200 {
         bodies.remove(0);

@@ -631,6 +631,8 @@ pub struct DedupReport {
     pub semeval_monolingual: Confusion,
     /// SaudiNewsNet sample, weighted by band population (pairwise, the decision alone).
     pub saudinewsnet: Confusion,
+    /// The same, end to end: a pair merges only when the index finds it and the decision agrees.
+    pub saudinewsnet_indexed: Confusion,
     /// Share of true pairs (SaudiNewsNet sample, weighted) that share an LSH band: the index's recall.
     pub lsh_recall: f64,
 }
@@ -646,7 +648,7 @@ fn decide_pair(
     use crate::dedup;
     let fa = dedup::fingerprint(a_title, a_body, lang);
     let fb = dedup::fingerprint(b_title, b_body, lang);
-    let sim = dedup::similarity(&fa.shingles, &fa.title, &fb.shingles, &fb.title);
+    let sim = dedup::similarity(fa.parts(), fb.parts());
     let exact = fa.body_hash.is_some() && fa.body_hash == fb.body_hash;
     let same = exact
         || dedup::same_story(
@@ -785,6 +787,9 @@ pub fn dedup(
             report.saudinewsnet.add(same, actual, weight, &id, || {
                 format!("{sim:?} {}", item["why"])
             });
+            report
+                .saudinewsnet_indexed
+                .add(same && banded, actual, weight, &id, String::new);
         }
         report.lsh_recall = if all_true > 0.0 {
             banded_true / all_true
@@ -801,6 +806,11 @@ impl std::fmt::Display for DedupReport {
             writeln!(f, "adversarial fixtures [{lang}]: {c}")?;
         }
         writeln!(f, "SaudiNewsNet sample (weighted): {}", self.saudinewsnet)?;
+        writeln!(
+            f,
+            "SaudiNewsNet sample, end to end (index + decision): {}",
+            self.saudinewsnet_indexed
+        )?;
         writeln!(
             f,
             "SaudiNewsNet sample, true pairs sharing an LSH band: {:.3}",

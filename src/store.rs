@@ -99,6 +99,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
     INSERT INTO meta (key, value) VALUES ('generation', 0);
     "#,
+    // 4: content-word hashes, the second near-duplicate signal (rewrites of one dispatch).
+    r#"
+    ALTER TABLE articles ADD COLUMN words BLOB NOT NULL DEFAULT x'';
+    "#,
 ];
 
 /// Why a storage operation failed.
@@ -940,9 +944,10 @@ fn find_story(
     let window = crate::dedup::WINDOW_SECS;
     let placeholders = vec!["?"; a.fingerprint.bands.len()].join(",");
     let sql = format!(
-        "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched)
+        "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched), a.words
          FROM articles a JOIN sources s ON s.id = a.source_id
-         WHERE a.id IN (SELECT DISTINCT article_id FROM lsh WHERE hash IN ({placeholders}) AND time BETWEEN ? AND ?)
+         WHERE a.id IN (SELECT article_id FROM lsh WHERE hash IN ({placeholders}) AND time BETWEEN ? AND ?
+                        GROUP BY article_id ORDER BY count(*) DESC LIMIT {MAX_CANDIDATES})
            AND a.id != ? AND a.story_id IS NOT NULL"
     );
     let mut args: Vec<i64> = a.fingerprint.bands.clone();
@@ -956,11 +961,17 @@ fn find_story(
                 shingles: unblob(&r.get::<_, Vec<u8>>(3)?),
                 title: unblob(&r.get::<_, Vec<u8>>(4)?),
                 time: r.get(5)?,
+                words: unblob(&r.get::<_, Vec<u8>>(6)?),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(decide(a, source, time, &candidates))
 }
+
+/// The most candidates verified for one new article: those sharing the most
+/// bands. A burst of look-alike texts (templated reports) cannot make a lookup
+/// read more than this many fingerprints.
+const MAX_CANDIDATES: usize = 64;
 
 fn index_bands(tx: &Transaction<'_>, id: i64, bands: &[i64], time: i64) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM lsh WHERE article_id = ?1", [id])?;
@@ -1045,8 +1056,8 @@ fn upsert(
                 }
             };
             tx.execute(
-                "UPDATE articles SET story_id = ?2 WHERE id = ?1",
-                params![id, story],
+                "UPDATE articles SET story_id = ?2, words = ?3 WHERE id = ?1",
+                params![id, story, blob(&a.fingerprint.words)],
             )?;
             index_bands(tx, id, &a.fingerprint.bands, time)?;
             refresh_story(tx, story, Some(t))?;
@@ -1061,7 +1072,7 @@ fn upsert(
                  categories = ?8, lang = ?9, updated = max(?10, coalesce(updated, 0)), changed = ?10, content_hash = ?11,
                  text = ?12, body_hash = ?13, shingles = ?14, title_hashes = ?15, score = ?16, relevant = ?17,
                  topics = ?18, explanation = ?19, html = ?20, image = coalesce(?21, image),
-                 site_name = coalesce(?22, site_name), extraction = ?23 WHERE id = ?1",
+                 site_name = coalesce(?22, site_name), extraction = ?23, words = ?24 WHERE id = ?1",
                 params![
                     id,
                     a.url,
@@ -1085,7 +1096,8 @@ fn upsert(
                     a.html,
                     a.image,
                     a.site_name,
-                    a.extraction
+                    a.extraction,
+                    blob(&a.fingerprint.words)
                 ],
             )?;
             index_bands(tx, id, &a.fingerprint.bands, time)?;
@@ -1245,6 +1257,44 @@ mod tests {
             0
         );
         assert_eq!(store.integrity_check().expect("check"), "ok");
+    }
+
+    #[test]
+    fn an_archive_of_the_previous_schema_upgrades_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            // What the previous release left: schema version 3 and a source in it.
+            let conn = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).expect("old migration");
+            }
+            conn.pragma_update(None, "user_version", 3)
+                .expect("version");
+            conn.execute(
+                "INSERT INTO sources (name, url) VALUES ('a', 'https://a.ly/')",
+                [],
+            )
+            .expect("source");
+        }
+        let store = Store::open(&path).expect("upgrade");
+        let conn = store.conn.lock().expect("lock");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let words: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'words'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("columns");
+        assert_eq!(words, 1);
+        let sources: i64 = conn
+            .query_row("SELECT count(*) FROM sources", [], |r| r.get(0))
+            .expect("sources");
+        assert_eq!(sources, 1, "the data survives the upgrade");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 mod normalize;
 mod stem;
 
-pub use normalize::{normalize, tokens};
+pub use normalize::{is_stopword, normalize, tokens};
 pub use stem::{Stemmer, stem, stem_variants};
 
 /// Decodes HTML entities, removes tags and collapses white space: for titles, names, categories.
