@@ -89,49 +89,86 @@ fn noisy_name(value: &str) -> bool {
 /// With `by_name = false` only tags, roles and embedded posts count: that is the
 /// safe pass on a whole page, before the generic extractor (which drops classes).
 pub fn remove_noise(doc: &Document, by_name: bool) {
+    let page_long = doc
+        .select("body")
+        .nodes()
+        .first()
+        .map_or(0, long_paragraphs);
     let doomed: Vec<NodeRef> = doc
         .select("*")
         .nodes()
         .iter()
+        .filter(|n| noise(n, by_name))
+        // Markup lies sometimes (the story inside an <aside>, a content root
+        // with id="share-btn"): an element that holds most of the page's
+        // paragraphs is the story, whatever its name.
         .filter(|n| {
-            let name = n
-                .node_name()
-                .map(|t| t.to_ascii_lowercase())
-                .unwrap_or_default();
-            if NOISE_TAGS.contains(&name.as_str()) {
-                return true;
-            }
-            if n.attr("role").is_some_and(|r| {
-                matches!(
-                    r.to_ascii_lowercase().as_str(),
-                    "navigation" | "complementary" | "banner"
-                )
-            }) {
-                return true;
-            }
-            let class = n.attr("class").map(|c| c.to_string()).unwrap_or_default();
-            if name == "blockquote"
-                && class_words(&class).any(|w| {
-                    matches!(
-                        w.as_str(),
-                        "twitter-tweet" | "instagram-media" | "tiktok-embed"
-                    )
-                })
-            {
-                return true;
-            }
-            if name == "ins" && class.contains("adsbygoogle") {
-                return true;
-            }
-            by_name
-                && !matches!(name.as_str(), "html" | "body" | "article" | "main")
-                && (noisy_name(&class) || n.attr("id").is_some_and(|i| noisy_name(&i)))
+            let long = long_paragraphs(n);
+            !(long >= 3 && long * 2 > page_long)
         })
         .cloned()
         .collect();
     for n in doomed {
         n.remove_from_parent();
     }
+}
+
+/// Does what React's streaming server rendering leaves to a script: the
+/// story of a Next.js page often arrives in a hidden segment
+/// (`<div hidden id="S:0">`) meant to replace a placeholder
+/// (`<template id="B:0">`, beside a "Loading…" skeleton). The segment is
+/// moved into the placeholder's place; a segment without one is unhidden.
+/// Without this, extractors skip the hidden story and keep the skeleton.
+pub fn reveal_streamed(doc: &Document) {
+    for segment in doc.select("div[hidden][id^='S:']").iter() {
+        let Some(id) = segment.attr("id") else {
+            continue;
+        };
+        let placeholder = format!("template[id='B:{}']", &id[2..]);
+        match doc.try_select(&placeholder) {
+            Some(template) => {
+                template.replace_with_html(segment.inner_html());
+                segment.remove();
+            }
+            None => segment.remove_attr("hidden"),
+        }
+    }
+}
+
+/// Whether an element is never article text: by tag, ARIA role, embed, or (with `by_name`) class and id.
+fn noise(n: &NodeRef, by_name: bool) -> bool {
+    let name = n
+        .node_name()
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_default();
+    if NOISE_TAGS.contains(&name.as_str()) {
+        return true;
+    }
+    if n.attr("role").is_some_and(|r| {
+        matches!(
+            r.to_ascii_lowercase().as_str(),
+            "navigation" | "complementary" | "banner"
+        )
+    }) {
+        return true;
+    }
+    let class = n.attr("class").map(|c| c.to_string()).unwrap_or_default();
+    if name == "blockquote"
+        && class_words(&class).any(|w| {
+            matches!(
+                w.as_str(),
+                "twitter-tweet" | "instagram-media" | "tiktok-embed"
+            )
+        })
+    {
+        return true;
+    }
+    if name == "ins" && class.contains("adsbygoogle") {
+        return true;
+    }
+    by_name
+        && !matches!(name.as_str(), "html" | "body" | "article" | "main")
+        && (noisy_name(&class) || n.attr("id").is_some_and(|i| noisy_name(&i)))
 }
 
 /// Class or id parts (whole, or inside a dash/underscore part) that mark photo galleries.

@@ -270,6 +270,7 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
     let (raw_html, method) = match found {
         Some(f) => f,
         None => {
+            clean::reveal_streamed(&doc);
             clean::remove_noise(&doc, false);
             // The extractor drops classes: mark captions by their tag while they still show.
             clean::mark_captions(&doc);
@@ -489,5 +490,37 @@ mod tests {
             "{}",
             ex.text
         );
+    }
+
+    fn story(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("<p>Paragraph {i}: the joint military commission met in Sirte on Friday to discuss the departure of foreign fighters and the reunification of the army, officials said after the meeting ended.</p>"))
+            .collect()
+    }
+
+    #[test]
+    fn misleading_markup_does_not_hide_the_story() {
+        // The whole story inside an <aside>, and a content root named like a share widget.
+        let aside = page(&format!(
+            "<html><body><nav>Home News</nav><aside class=\"announcement-banner\"><main><article>{}</article></main></aside><footer>About us</footer></body></html>",
+            story(6)
+        ));
+        assert_eq!(aside.text.matches("Paragraph").count(), 6, "{}", aside.text);
+        let share = page(&format!(
+            "<html><body><div class=\"post\"><div id=\"share-btn\">{}</div><div class=\"share\">Share on Facebook</div></div></body></html>",
+            story(6)
+        ));
+        assert_eq!(share.text.matches("Paragraph").count(), 6, "{}", share.text);
+        assert!(!share.text.contains("Share on"), "{}", share.text);
+    }
+
+    #[test]
+    fn a_streamed_nextjs_story_is_put_in_place() {
+        let ex = page(&format!(
+            "<html><body><main><h1>Commission meets</h1><template id=\"B:0\"></template><p>Loading paragraph...</p></main>\
+             <div hidden id=\"S:0\"><article>{}</article></div></body></html>",
+            story(5)
+        ));
+        assert_eq!(ex.text.matches("Paragraph").count(), 5, "{}", ex.text);
     }
 }
