@@ -201,7 +201,11 @@ fn caption_kind(n: &NodeRef) -> Option<bool> {
     caption.then_some(false)
 }
 
+/// Paragraphs of 20 words or more in an element (itself included).
 fn long_paragraphs(n: &NodeRef) -> usize {
+    if n.is("p") {
+        return usize::from(words(&n.text()) >= 20);
+    }
     dom_query::Selection::from(*n)
         .select("p")
         .iter()
@@ -339,9 +343,13 @@ const DATELINE_META: &[&str] = &[
     "كتب:",
     "بقلم",
 ];
-/// Words of a line that is only a date and time ("18 Nov 2019, 19:09",
-/// "الأحد 29 نوفمبر 2026 - 10:30 ص", "mardi 19 novembre 2019 à 10h48"), besides numbers.
-const DATE_WORDS: &[&str] = &[
+/// Calendar words of a line that is only a date or time ("18 Nov 2019, 19:09",
+/// "الأحد 29 نوفمبر 2026 - 10:30 ص", "mardi 19 novembre 2019 à 10h48", "2 hours ago"):
+/// months, weekdays, AM/PM, time zones, "ago".
+const CALENDAR_WORDS: &[&str] = &[
+    "18 Nov 2019, 19:09",
+    "الأحد 29 نوفمبر 2026 - 10:30 ص",
+    "mardi 19 novembre 2019 à 10h48",
     "jan",
     "january",
     "feb",
@@ -397,15 +405,7 @@ const DATE_WORDS: &[&str] = &[
     "bst",
     "cet",
     "cest",
-    "at",
-    "on",
     "ago",
-    "day",
-    "days",
-    "hour",
-    "hours",
-    "minutes",
-    "min",
     "janvier",
     "fevrier",
     "avril",
@@ -424,9 +424,6 @@ const DATE_WORDS: &[&str] = &[
     "vendredi",
     "samedi",
     "dimanche",
-    "le",
-    "a",
-    "h",
     "يناير",
     "فبراير",
     "مارس",
@@ -460,22 +457,39 @@ const DATE_WORDS: &[&str] = &[
     "الخميس",
     "الجمعه",
     "السبت",
-    "ص",
-    "م",
     "الساعه",
-    "في",
     "منذ",
+];
+/// Words that may stand between the numbers and calendar words of such a line.
+const DATE_FILLER: &[&str] = &[
+    "at",
+    "on",
+    "day",
+    "days",
+    "hour",
+    "hours",
+    "minutes",
+    "min",
+    "le",
+    "a",
+    "h",
+    "في",
+    "م",
+    "ص",
+    "يوم",
+    "ايام",
     "ساعه",
     "ساعات",
     "دقيقه",
     "دقائق",
-    "يوم",
-    "ايام",
 ];
 
-/// Whether a short line is only a date and/or a time.
+/// Whether a short line is only a date and/or a time: numbers, calendar words
+/// and fillers, with at least one calendar word, a time or a numeric date, so
+/// that a lone number ("15") is never taken for a date.
 fn date_line(t: &str) -> bool {
     let mut any_digit = false;
+    let mut calendar = false;
     let mut n = 0;
     for w in t
         .split(|c: char| !(c.is_alphanumeric() || c == '.'))
@@ -489,11 +503,24 @@ fn date_line(t: &str) -> bool {
                 return false;
             }
             any_digit = true;
-        } else if !w.is_empty() && !DATE_WORDS.contains(&w) {
+        } else if CALENDAR_WORDS.contains(&w) {
+            calendar = true;
+        } else if !w.is_empty() && !DATE_FILLER.contains(&w) {
             return false;
         }
     }
-    any_digit && n <= 12
+    // A time (19:09) or a numeric date (2026/11/24, 24-11-2026, 24.11.2026).
+    let between_digits = |sep: u8| {
+        t.as_bytes()
+            .windows(3)
+            .filter(|w| w[0].is_ascii_digit() && w[1] == sep && w[2].is_ascii_digit())
+            .count()
+    };
+    let time = between_digits(b':') >= 1
+        || between_digits(b'/') >= 2
+        || between_digits(b'-') >= 2
+        || between_digits(b'.') >= 2;
+    any_digit && (calendar || time) && n <= 12
 }
 
 /// Latin bylines, only on very short lines ("By Jane Doe", "Par Jean Dupont").
@@ -624,9 +651,52 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Removes the comment section a "التعليقات (3)" / "Comments" heading opens:
+/// the largest container that begins with the heading, or else the heading's
+/// following siblings. Never a container holding most of the story's
+/// paragraphs (a comment count shown above the story is also a heading).
+fn remove_comment_section(heading: NodeRef, page_long: usize) {
+    let story = |n: &NodeRef| {
+        let long = long_paragraphs(n);
+        long >= 3 && long * 2 > page_long
+    };
+    let opening = heading.text().trim().to_string();
+    let mut top = heading;
+    while let Some(parent) = top.parent() {
+        if parent.is("html, body, article, main")
+            || !parent.text().trim_start().starts_with(opening.as_str())
+            || story(&parent)
+        {
+            break;
+        }
+        top = parent;
+    }
+    if top.id != heading.id {
+        top.remove_from_parent();
+        return;
+    }
+    let mut following = Vec::new();
+    let mut next = heading.next_element_sibling();
+    while let Some(sib) = next {
+        next = sib.next_element_sibling();
+        following.push(sib);
+    }
+    let long: usize = following.iter().map(long_paragraphs).sum();
+    if !(long >= 3 && long * 2 > page_long) {
+        for sib in following {
+            sib.remove_from_parent();
+        }
+    }
+}
+
 /// Removes boilerplate from an extracted article in place. `title` is the headline, removed when repeated.
 pub fn clean(doc: &Document, title: Option<&str>) {
     remove_noise(doc, true);
+    let page_long = doc
+        .select("body")
+        .nodes()
+        .first()
+        .map_or(0, long_paragraphs);
     let blocks = "p, div, section, h1, h2, h3, h4, h5, h6, li, ul, ol, span, strong, b, header, figure, table";
     // Deepest first, so a marker paragraph is judged before its container.
     let nodes: Vec<NodeRef> = doc.select(blocks).nodes().iter().rev().cloned().collect();
@@ -664,7 +734,7 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                     .any(|m| t.starts_with(m) || t.contains(&format!("| {m}"))))
             || (n <= 25 && DATELINE_META[..12].iter().any(|m| t.starts_with(m)))
             || (n <= 5 && BYLINE_LATIN.iter().any(|m| t.starts_with(m)))
-            || date_line(t)
+            || (!node.is("span, strong, b") && date_line(t))
             || (n <= 8
                 && t.split(|c: char| !c.is_alphanumeric() && c != '-')
                     .filter(|w| !w.is_empty())
@@ -686,6 +756,9 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                     next = sib.next_element_sibling();
                     sib.remove_from_parent();
                 }
+            }
+            if starts_with_any(t, COMMENTS) {
+                remove_comment_section(node, page_long);
             }
             node.remove_from_parent();
         }
@@ -769,12 +842,50 @@ mod tests {
         let t = cleaned(
             "<body><p>18 Nov 2019, 19:09</p><p>الأحد 29 نوفمبر 2026 - 10:30 ص</p>\
              <p>mardi 19 novembre 2019 à 10h48</p><p>Posted Nov 19, 6:51 AM</p>\
-             <p>On 18 November 2019 the council met in Tripoli.</p><p>1of4 Grass Valley</p></body>",
+             <p>On 18 November 2019 the council met in Tripoli.</p><p>1of4 Grass Valley</p>\
+             <p>منذ 3 ساعات</p><p>(2026/11/24)</p><p>2025</p><p>The clashes killed <span>15</span> people.</p></body>",
             None,
         );
         assert_eq!(
             t,
-            "On 18 November 2019 the council met in Tripoli.\n\n1of4 Grass Valley"
+            "On 18 November 2019 the council met in Tripoli.\n\n1of4 Grass Valley\n\n2025\n\nThe clashes killed 15 people."
         );
+    }
+
+    const STORY_P: &str = "<p>وقال المتحدث باسم وزارة الداخلية إن الدوريات الأمنية انتشرت في شوارع العاصمة طرابلس منذ الصباح الباكر لتأمين المرافق الحيوية والطرق الرئيسية ومنع أي خروقات.</p>";
+
+    #[test]
+    fn comment_sections_go_with_their_heading_but_the_story_stays() {
+        let story = STORY_P.repeat(4);
+        // A legacy table box, a flat heading followed by comments, and a count above the story.
+        let table = cleaned(
+            &format!(
+                "<body><div>{story}<table class=\"box\"><tr><td><b>التعليقات (3)</b></td></tr>\
+              <tr><td><b>1 - سالم من مصراتة</b> <font>(2026/11/24)</font><br>كل مرة نسمع نفس الكلام</td></tr>\
+              <tr><td><b>2 - فاطمة</b><br>نطالب بمحاسبة المسؤولين</td></tr></table></div></body>"
+            ),
+            None,
+        );
+        assert_eq!(table.matches("الدوريات الأمنية").count(), 4, "{table}");
+        assert!(
+            !table.contains("سالم") && !table.contains("فاطمة"),
+            "{table}"
+        );
+        let flat = cleaned(
+            &format!(
+                "<body><div>{story}<h3>Comments</h3><div>Great article, thanks.</div><div>I disagree with this.</div></div></body>"
+            ),
+            None,
+        );
+        assert_eq!(flat.matches("الدوريات الأمنية").count(), 4, "{flat}");
+        assert!(
+            !flat.contains("Great article") && !flat.contains("disagree"),
+            "{flat}"
+        );
+        let badge = cleaned(
+            &format!("<body><div><span>التعليقات (12)</span>{story}</div></body>"),
+            None,
+        );
+        assert_eq!(badge.matches("الدوريات الأمنية").count(), 4, "{badge}");
     }
 }
