@@ -165,10 +165,53 @@ fn max_depth(html: &str) -> usize {
     max
 }
 
+/// Whether `rest` opens element `name` (`<nav>`, `<nav class=…>`, not `<navbar>`).
+fn opens(rest: &str, name: &str) -> bool {
+    rest.len() > name.len() + 1
+        && rest[1..].starts_with(name)
+        && matches!(
+            rest.as_bytes()[name.len() + 1],
+            b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'/'
+        )
+}
+
+/// The end (after its `>`) of the element `name` opened at `at`, nested
+/// elements of the same name counted; `None` when it is never closed.
+fn element_end(lower: &str, at: usize, name: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = at;
+    while let Some(off) = lower[i..].find('<') {
+        let pos = i + off;
+        let rest = &lower[pos..];
+        if opens(rest, name) {
+            depth += 1;
+        } else if rest[1..].starts_with('/') && opens(&rest[1..], name) {
+            depth -= 1;
+            if depth == 0 {
+                return rest.find('>').map(|g| pos + g + 1);
+            }
+        }
+        i = pos + 1;
+    }
+    None
+}
+
+/// `<p` tags in a stretch of lower-cased HTML.
+fn paragraph_tags(lower: &str) -> usize {
+    lower
+        .match_indices("<p")
+        .filter(|(i, _)| matches!(lower.as_bytes().get(i + 2), Some(b' ' | b'>')))
+        .count()
+}
+
 /// Drops what is never read but costs the most to parse: `<script>` (except
-/// JSON-LD, which holds metadata), `<style>`, `<svg>` and comments.
+/// JSON-LD, which holds metadata), `<style>`, `<svg>` and comments, and the
+/// site's `<nav>`, `<footer>`, `<aside>` and `<form>` blocks, unless one of
+/// them holds most of the page's paragraphs (markup that lies: the story in
+/// an `<aside>`, or a whole ASP.NET page inside its `<form>`).
 fn strip_heavy(html: &str) -> std::borrow::Cow<'_, str> {
     let lower = html.to_ascii_lowercase();
+    let page_paragraphs = paragraph_tags(&lower);
     let mut out = String::new();
     let mut last = 0;
     let mut i = 0;
@@ -191,6 +234,14 @@ fn strip_heavy(html: &str) -> std::borrow::Cow<'_, str> {
         } else if rest.starts_with("<svg") {
             rest.find("</svg")
                 .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
+        } else if let Some(name) = ["nav", "footer", "aside", "form"]
+            .into_iter()
+            .find(|n| opens(rest, n))
+        {
+            element_end(&lower, at, name).filter(|&e| {
+                let inside = paragraph_tags(&lower[at..e]);
+                !(inside >= 3 && inside * 2 > page_paragraphs)
+            })
         } else {
             None
         };
@@ -512,6 +563,13 @@ mod tests {
         ));
         assert_eq!(share.text.matches("Paragraph").count(), 6, "{}", share.text);
         assert!(!share.text.contains("Share on"), "{}", share.text);
+        // A legacy ASP.NET page: everything inside one <form>; its search form goes.
+        let form = page(&format!(
+            "<html><body><form id=\"aspnetForm\"><form class=\"search\"><input name=\"q\">Search the site</form><div id=\"content\">{}</div></form></body></html>",
+            story(5)
+        ));
+        assert_eq!(form.text.matches("Paragraph").count(), 5, "{}", form.text);
+        assert!(!form.text.contains("Search the site"), "{}", form.text);
     }
 
     #[test]
