@@ -182,7 +182,11 @@ fn caption_kind(n: &NodeRef) -> Option<bool> {
     let mut caption = false;
     for attr in ["class", "id"] {
         let Some(v) = n.attr(attr) else { continue };
-        let v = v.to_ascii_lowercase();
+        let v: std::borrow::Cow<'_, str> = if v.bytes().any(|b| b.is_ascii_uppercase()) {
+            v.to_ascii_lowercase().into()
+        } else {
+            (&*v).into()
+        };
         // Cheap test first: most elements name neither.
         if !GALLERY_PARTS
             .iter()
@@ -705,8 +709,9 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             continue; // already removed with an ancestor
         }
         let raw = node.text();
-        // Every rule below is about short blocks: skip large containers without normalising them.
-        if raw.len() > 1500 {
+        // Every rule below is about short blocks (80 words at most): skip larger
+        // ones without normalising them.
+        if raw.len() > 1500 || words(&raw) > 80 {
             continue;
         }
         let t = text::normalize(raw.trim());
