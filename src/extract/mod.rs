@@ -209,7 +209,10 @@ fn paragraph_tags(lower: &str) -> usize {
 /// site's `<nav>`, `<footer>`, `<aside>` and `<form>` blocks, unless one of
 /// them holds most of the page's paragraphs (markup that lies: the story in
 /// an `<aside>`, or a whole ASP.NET page inside its `<form>`).
-fn strip_heavy(html: &str) -> std::borrow::Cow<'_, str> {
+///
+/// With `blocks = false` (a site rule will pick the body, and its selectors
+/// may point anywhere) only scripts, styles, SVG and comments go.
+fn strip_heavy(html: &str, blocks: bool) -> std::borrow::Cow<'_, str> {
     let lower = html.to_ascii_lowercase();
     let page_paragraphs = paragraph_tags(&lower);
     let mut out = String::new();
@@ -236,7 +239,7 @@ fn strip_heavy(html: &str) -> std::borrow::Cow<'_, str> {
                 .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
         } else if let Some(name) = ["nav", "footer", "aside", "form"]
             .into_iter()
-            .find(|n| opens(rest, n))
+            .find(|n| blocks && opens(rest, n))
         {
             element_end(&lower, at, name).filter(|&e| {
                 let inside = paragraph_tags(&lower[at..e]);
@@ -291,7 +294,8 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
     if decoded.text.len() > MAX_HTML_BYTES {
         return Err(ExtractError::TooLarge(decoded.text.len()));
     }
-    let stripped = strip_heavy(&decoded.text);
+    let has_rule = rule.is_some_and(|r| !r.body.is_empty());
+    let stripped = strip_heavy(&decoded.text, !has_rule);
     if max_depth(&stripped) > MAX_DEPTH {
         return Err(ExtractError::TooDeep);
     }
@@ -313,7 +317,9 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
                     s.remove();
                 }
             }
-            found = Some((selection.html().to_string(), Method::Rule));
+            // The inside of the chosen element: the clean-up must not judge the
+            // container the operator picked (an <aside> or <footer> body is theirs to choose).
+            found = Some((selection.inner_html().to_string(), Method::Rule));
             break;
         }
         rule_missed = found.is_none();
@@ -570,6 +576,31 @@ mod tests {
         ));
         assert_eq!(form.text.matches("Paragraph").count(), 5, "{}", form.text);
         assert!(!form.text.contains("Search the site"), "{}", form.text);
+    }
+
+    #[test]
+    fn a_site_rule_can_select_inside_blocks_the_generic_path_cuts() {
+        let html = format!(
+            "<html><body><article>{}</article><aside class=\"box\"><p>Summary kept by the site rule for this outlet.</p></aside></body></html>",
+            story(6)
+        );
+        let url = Url::parse("https://alwasat.ly/n/2").expect("url");
+        let rule = SiteRule {
+            body: vec!["aside.box".into()],
+            remove: vec![],
+        };
+        let ex = extract(
+            &Page {
+                bytes: html.as_bytes(),
+                content_type: None,
+                url: &url,
+                encoding: None,
+            },
+            Some(&rule),
+        )
+        .expect("rule");
+        assert_eq!((ex.method, ex.rule_missed), (Method::Rule, false));
+        assert!(ex.text.starts_with("Summary kept"), "{}", ex.text);
     }
 
     #[test]
