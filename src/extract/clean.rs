@@ -655,6 +655,15 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Whether a node is still in its document (not removed, alone or with an ancestor).
+fn attached(node: &NodeRef) -> bool {
+    let mut top = *node;
+    while let Some(parent) = top.parent() {
+        top = parent;
+    }
+    top.is_document()
+}
+
 /// Removes the comment section a "التعليقات (3)" / "Comments" heading opens:
 /// the largest container that begins with the heading, or else the heading's
 /// following siblings. Never a container holding most of the story's
@@ -704,9 +713,10 @@ pub fn clean(doc: &Document, title: Option<&str>) {
     let blocks = "p, div, section, h1, h2, h3, h4, h5, h6, li, ul, ol, span, strong, b, header, figure, table";
     // Deepest first, so a marker paragraph is judged before its container.
     let nodes: Vec<NodeRef> = doc.select(blocks).nodes().iter().rev().cloned().collect();
+    let mut comment_sections = 0;
     for node in nodes {
-        if node.parent().is_none() {
-            continue; // already removed with an ancestor
+        if !attached(&node) {
+            continue; // already removed, alone or with an ancestor
         }
         let raw = node.text();
         // Every rule below is about short blocks (80 words at most): skip larger
@@ -762,7 +772,10 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                     sib.remove_from_parent();
                 }
             }
-            if starts_with_any(t, COMMENTS) {
+            // A page has one comment section, two at most: a hostile page of
+            // thousands of "Comments" headings must not cost a walk each.
+            if starts_with_any(t, COMMENTS) && comment_sections < 2 {
+                comment_sections += 1;
                 remove_comment_section(node, page_long);
             }
             node.remove_from_parent();

@@ -215,6 +215,11 @@ fn paragraph_tags(lower: &str) -> usize {
 fn strip_heavy(html: &str, blocks: bool) -> std::borrow::Cow<'_, str> {
     let lower = html.to_ascii_lowercase();
     let page_paragraphs = paragraph_tags(&lower);
+    const BLOCKS: [&str; 4] = ["nav", "footer", "aside", "form"];
+    // Per block name: no cut before this offset. Set past a block that is
+    // kept (so its nested namesakes are not scanned again) and to the end
+    // after an unclosed one: hostile pages of 100,000 open `<nav>`s stay linear.
+    let mut resume = [0usize; BLOCKS.len()];
     let mut out = String::new();
     let mut last = 0;
     let mut i = 0;
@@ -237,14 +242,24 @@ fn strip_heavy(html: &str, blocks: bool) -> std::borrow::Cow<'_, str> {
         } else if rest.starts_with("<svg") {
             rest.find("</svg")
                 .map(|e| at + e + rest[e..].find('>').map_or(0, |g| g + 1))
-        } else if let Some(name) = ["nav", "footer", "aside", "form"]
-            .into_iter()
-            .find(|n| blocks && opens(rest, n))
+        } else if let Some(k) =
+            (0..BLOCKS.len()).find(|&k| blocks && at >= resume[k] && opens(rest, BLOCKS[k]))
         {
-            element_end(&lower, at, name).filter(|&e| {
-                let inside = paragraph_tags(&lower[at..e]);
-                !(inside >= 3 && inside * 2 > page_paragraphs)
-            })
+            match element_end(&lower, at, BLOCKS[k]) {
+                None => {
+                    resume[k] = usize::MAX;
+                    None
+                }
+                Some(e) => {
+                    let inside = paragraph_tags(&lower[at..e]);
+                    if inside >= 3 && inside * 2 > page_paragraphs {
+                        resume[k] = e;
+                        None
+                    } else {
+                        Some(e)
+                    }
+                }
+            }
         } else {
             None
         };
@@ -424,6 +439,54 @@ mod tests {
             None,
         )
         .expect("extracts")
+    }
+
+    #[test]
+    fn hostile_repetitions_stay_linear() {
+        // Each of these took from 14 s to minutes when a scan or a walk restarted per element.
+        let url = Url::parse("https://a.ly/").expect("url");
+        let body = story(8);
+        let pages = [
+            format!(
+                "<html><body><article>{body}<div>{}</div></article></body></html>",
+                "<b>Comments</b> x ".repeat(5_000)
+            ),
+            format!(
+                "<html><body><article>{body}</article>{}</body></html>",
+                "<nav>".repeat(50_000)
+            ),
+            format!(
+                "<html><body><article>{body}</article>{}</body></html>",
+                "<form><p>a</p>".repeat(20_000)
+            ),
+            format!(
+                "<html><body>{}<article>{body}</article>{}</body></html>",
+                "<aside>".repeat(500),
+                "</aside>".repeat(500)
+            ),
+        ];
+        for html in &pages {
+            let started = std::time::Instant::now();
+            let result = extract(
+                &Page {
+                    bytes: html.as_bytes(),
+                    content_type: None,
+                    url: &url,
+                    encoding: None,
+                },
+                None,
+            );
+            // Generous: a debug build; the quadratic versions took minutes.
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{:?} for a page of {} bytes",
+                started.elapsed(),
+                html.len()
+            );
+            if let Ok(ex) = result {
+                assert!(ex.text.contains("Paragraph 7"), "{}", ex.text);
+            }
+        }
     }
 
     #[test]
