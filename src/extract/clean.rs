@@ -89,11 +89,7 @@ fn noisy_name(value: &str) -> bool {
 /// With `by_name = false` only tags, roles and embedded posts count: that is the
 /// safe pass on a whole page, before the generic extractor (which drops classes).
 pub fn remove_noise(doc: &Document, by_name: bool) {
-    let page_long = doc
-        .select("body")
-        .nodes()
-        .first()
-        .map_or(0, long_paragraphs);
+    let paragraphs = Paragraphs::count(doc);
     let doomed: Vec<NodeRef> = doc
         .select("*")
         .nodes()
@@ -102,10 +98,7 @@ pub fn remove_noise(doc: &Document, by_name: bool) {
         // Markup lies sometimes (the story inside an <aside>, a content root
         // with id="share-btn"): an element that holds most of the page's
         // paragraphs is the story, whatever its name.
-        .filter(|n| {
-            let long = long_paragraphs(n);
-            !(long >= 3 && long * 2 > page_long)
-        })
+        .filter(|n| !paragraphs.most(paragraphs.under(n)))
         .cloned()
         .collect();
     for n in doomed {
@@ -205,16 +198,40 @@ fn caption_kind(n: &NodeRef) -> Option<bool> {
     caption.then_some(false)
 }
 
-/// Paragraphs of 20 words or more in an element (itself included).
-fn long_paragraphs(n: &NodeRef) -> usize {
-    if n.is("p") {
-        return usize::from(words(&n.text()) >= 20);
+/// The long paragraphs (20 words or more) under every element of a document,
+/// counted in one pass: each long `<p>` adds one to itself and its ancestors.
+/// The guards that keep "the element holding the story" ask it in O(1), so
+/// nested look-alike elements cannot make them quadratic.
+struct Paragraphs {
+    below: std::collections::HashMap<dom_query::NodeId, usize>,
+    page: usize,
+}
+
+impl Paragraphs {
+    fn count(doc: &Document) -> Paragraphs {
+        let mut below = std::collections::HashMap::new();
+        let mut page = 0;
+        for p in doc.select("p").nodes() {
+            if words(&p.text()) >= 20 {
+                page += 1;
+                *below.entry(p.id).or_insert(0) += 1;
+                for a in p.ancestors(None) {
+                    *below.entry(a.id).or_insert(0) += 1;
+                }
+            }
+        }
+        Paragraphs { below, page }
     }
-    dom_query::Selection::from(*n)
-        .select("p")
-        .iter()
-        .filter(|p| words(&p.text()) >= 20)
-        .count()
+
+    /// Long paragraphs in `n` (itself included).
+    fn under(&self, n: &NodeRef) -> usize {
+        self.below.get(&n.id).copied().unwrap_or(0)
+    }
+
+    /// Whether `long` paragraphs are most of the page's (and at least 3): the story.
+    fn most(&self, long: usize) -> bool {
+        long >= 3 && long * 2 > self.page
+    }
 }
 
 /// On the whole page, before the generic extractor (which drops classes):
@@ -223,24 +240,27 @@ fn long_paragraphs(n: &NodeRef) -> usize {
 /// class-named captions and credits (`div.caption`, `span.credit`) to
 /// `<figcaption>`, so the article keeps them as captions.
 pub fn mark_captions(doc: &Document) {
-    let root = doc.select("body");
-    let page_long = root.nodes().first().map_or(0, long_paragraphs);
-    let marked: Vec<(NodeRef, bool)> = root
+    let paragraphs = Paragraphs::count(doc);
+    let marked: Vec<(NodeRef, bool)> = doc
+        .select("body")
         .select("div, span, p, section, ul, li, figure")
         .nodes()
         .iter()
         .filter_map(|n| caption_kind(n).map(|gallery| (*n, gallery)))
         .collect();
     for (n, gallery) in marked {
-        if n.parent().is_none() {
+        if !attached(&n) {
             continue;
         }
-        let long = long_paragraphs(&n);
+        let long = paragraphs.under(&n);
         if gallery {
-            if long * 2 <= page_long {
+            if long * 2 <= paragraphs.page {
                 n.remove_from_parent();
             }
-        } else if long == 0 && words(&n.text()) <= 80 && !n.is("figure") {
+        } else if long == 0
+            && !n.is("figure")
+            && text_within(&n, 1000).is_some_and(|t| words(&t) <= 80)
+        {
             n.rename("figcaption");
         }
     }
@@ -655,6 +675,42 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Reads the text under `n` in document order, stopping once it passes `max`
+/// bytes; says whether it read everything. Nested containers each asking for
+/// their whole text would make a page of deep nesting quadratic.
+fn read_text(n: &NodeRef, max: usize) -> (String, bool) {
+    let mut out = String::new();
+    let mut stack = vec![*n];
+    while let Some(node) = stack.pop() {
+        if node.is_text() {
+            out.push_str(&node.text());
+            if out.len() > max {
+                return (out, false);
+            }
+            continue;
+        }
+        let mut children = Vec::new();
+        let mut child = node.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            children.push(c);
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    (out, true)
+}
+
+/// The text under `n` if it is at most `max` bytes, else `None`.
+fn text_within(n: &NodeRef, max: usize) -> Option<String> {
+    let (text, complete) = read_text(n, max);
+    complete.then_some(text)
+}
+
+/// The start of the text under `n`: at least `max` bytes of it when there are that many.
+fn text_prefix(n: &NodeRef, max: usize) -> String {
+    read_text(n, max).0
+}
+
 /// Whether a node is still in its document (not removed, alone or with an ancestor).
 fn attached(node: &NodeRef) -> bool {
     let mut top = *node;
@@ -668,16 +724,15 @@ fn attached(node: &NodeRef) -> bool {
 /// the largest container that begins with the heading, or else the heading's
 /// following siblings. Never a container holding most of the story's
 /// paragraphs (a comment count shown above the story is also a heading).
-fn remove_comment_section(heading: NodeRef, page_long: usize) {
-    let story = |n: &NodeRef| {
-        let long = long_paragraphs(n);
-        long >= 3 && long * 2 > page_long
-    };
+fn remove_comment_section(heading: NodeRef, paragraphs: &Paragraphs) {
+    let story = |n: &NodeRef| paragraphs.most(paragraphs.under(n));
     let opening = heading.text().trim().to_string();
     let mut top = heading;
     while let Some(parent) = top.parent() {
         if parent.is("html, body, article, main")
-            || !parent.text().trim_start().starts_with(opening.as_str())
+            || !text_prefix(&parent, opening.len() + 256)
+                .trim_start()
+                .starts_with(opening.as_str())
             || story(&parent)
         {
             break;
@@ -694,8 +749,8 @@ fn remove_comment_section(heading: NodeRef, page_long: usize) {
         next = sib.next_element_sibling();
         following.push(sib);
     }
-    let long: usize = following.iter().map(long_paragraphs).sum();
-    if !(long >= 3 && long * 2 > page_long) {
+    let long: usize = following.iter().map(|n| paragraphs.under(n)).sum();
+    if !paragraphs.most(long) {
         for sib in following {
             sib.remove_from_parent();
         }
@@ -705,11 +760,8 @@ fn remove_comment_section(heading: NodeRef, page_long: usize) {
 /// Removes boilerplate from an extracted article in place. `title` is the headline, removed when repeated.
 pub fn clean(doc: &Document, title: Option<&str>) {
     remove_noise(doc, true);
-    let page_long = doc
-        .select("body")
-        .nodes()
-        .first()
-        .map_or(0, long_paragraphs);
+    // Counted once, before the removals below: the guards stay conservative.
+    let paragraphs = Paragraphs::count(doc);
     let blocks = "p, div, section, h1, h2, h3, h4, h5, h6, li, ul, ol, span, strong, b, header, figure, table";
     // Deepest first, so a marker paragraph is judged before its container.
     let nodes: Vec<NodeRef> = doc.select(blocks).nodes().iter().rev().cloned().collect();
@@ -718,10 +770,12 @@ pub fn clean(doc: &Document, title: Option<&str>) {
         if !attached(&node) {
             continue; // already removed, alone or with an ancestor
         }
-        let raw = node.text();
         // Every rule below is about short blocks (80 words at most): skip larger
-        // ones without normalising them.
-        if raw.len() > 1500 || words(&raw) > 80 {
+        // ones without reading all their text or normalising it.
+        let Some(raw) = text_within(&node, 1500) else {
+            continue;
+        };
+        if words(&raw) > 80 {
             continue;
         }
         let t = text::normalize(raw.trim());
@@ -776,7 +830,7 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             // thousands of "Comments" headings must not cost a walk each.
             if starts_with_any(t, COMMENTS) && comment_sections < 2 {
                 comment_sections += 1;
-                remove_comment_section(node, page_long);
+                remove_comment_section(node, &paragraphs);
             }
             node.remove_from_parent();
         }
