@@ -163,37 +163,25 @@ fn content_words(text: &str, lang: Option<&str>) -> Vec<u32> {
 
 /// LSH bands over the MinHash of the content words, numbered after the shingle bands.
 fn word_bands(words: &[u32]) -> Vec<i64> {
-    let rows = WORD_MINHASH / WORD_BANDS;
-    let mut sig = [u64::MAX; WORD_MINHASH];
-    for &w in words {
-        for (i, slot) in sig.iter_mut().enumerate() {
-            // Seeds after the shingle signature's, so the two families differ.
-            let h = xxh3_64_with_seed(&w.to_le_bytes(), (MINHASH + i) as u64);
-            *slot = (*slot).min(h);
-        }
-    }
-    sig.chunks(rows)
-        .enumerate()
-        .map(|(b, rows)| {
-            let mut bytes = Vec::with_capacity(8 * (rows.len() + 1));
-            bytes.extend_from_slice(&((BANDS + b) as u64).to_le_bytes());
-            for r in rows {
-                bytes.extend_from_slice(&r.to_le_bytes());
-            }
-            xxh3_64(&bytes) as i64
-        })
-        .collect()
+    // Seeds after the shingle signature's, so the two families differ.
+    let sig: [u64; WORD_MINHASH] = signature(words, MINHASH as u64);
+    band_hashes(&sig, WORD_MINHASH / WORD_BANDS, BANDS)
 }
 
 /// The MinHash signature of a shingle set.
 pub fn minhash(shingles: &[u32]) -> [u64; MINHASH] {
-    let mut sig = [u64::MAX; MINHASH];
-    for &s in shingles {
+    signature(shingles, 0)
+}
+
+/// `N` MinHash values of a hash set, with seeds `first_seed..first_seed + N`.
+fn signature<const N: usize>(items: &[u32], first_seed: u64) -> [u64; N] {
+    let mut sig = [u64::MAX; N];
+    for &item in items {
         for (i, slot) in sig.iter_mut().enumerate() {
-            let h = xxh3_64_with_seed(&s.to_le_bytes(), i as u64);
-            if h < *slot {
-                *slot = h;
-            }
+            *slot = (*slot).min(xxh3_64_with_seed(
+                &item.to_le_bytes(),
+                first_seed + i as u64,
+            ));
         }
     }
     sig
@@ -204,12 +192,17 @@ pub fn bands(sig: &[u64; MINHASH]) -> Vec<i64> {
     if sig[0] == u64::MAX {
         return Vec::new(); // no shingles: nothing to band
     }
-    sig.chunks(ROWS)
+    band_hashes(sig, ROWS, 0)
+}
+
+/// One hash per `rows` values of `sig`, each mixed with its band number (from `first_band`).
+fn band_hashes(sig: &[u64], rows: usize, first_band: usize) -> Vec<i64> {
+    sig.chunks(rows)
         .enumerate()
-        .map(|(b, rows)| {
-            let mut bytes = Vec::with_capacity(8 * (ROWS + 1));
-            bytes.extend_from_slice(&(b as u64).to_le_bytes());
-            for r in rows {
+        .map(|(b, chunk)| {
+            let mut bytes = Vec::with_capacity(8 * (rows + 1));
+            bytes.extend_from_slice(&((first_band + b) as u64).to_le_bytes());
+            for r in chunk {
                 bytes.extend_from_slice(&r.to_le_bytes());
             }
             xxh3_64(&bytes) as i64

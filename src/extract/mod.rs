@@ -427,7 +427,8 @@ pub fn gate(ex: &Extracted, feed_text: &str, expected_lang: Option<&str>) -> Res
 mod tests {
     use super::*;
 
-    fn page(html: &str) -> Extracted {
+    /// Extracts a UTF-8 page served from an alwasat.ly article URL.
+    fn try_page(html: &str, rule: Option<&SiteRule>) -> Result<Extracted, ExtractError> {
         let url = Url::parse("https://alwasat.ly/news/libya/1").expect("url");
         extract(
             &Page {
@@ -436,15 +437,17 @@ mod tests {
                 url: &url,
                 encoding: None,
             },
-            None,
+            rule,
         )
-        .expect("extracts")
+    }
+
+    fn page(html: &str) -> Extracted {
+        try_page(html, None).expect("extracts")
     }
 
     #[test]
     fn hostile_repetitions_stay_linear() {
         // Each of these took from 14 s to minutes when a scan or a walk restarted per element.
-        let url = Url::parse("https://a.ly/").expect("url");
         let body = story(8);
         let pages = [
             format!(
@@ -467,15 +470,7 @@ mod tests {
         ];
         for html in &pages {
             let started = std::time::Instant::now();
-            let result = extract(
-                &Page {
-                    bytes: html.as_bytes(),
-                    content_type: None,
-                    url: &url,
-                    encoding: None,
-                },
-                None,
-            );
+            let result = try_page(html, None);
             // Generous: a debug build; the quadratic versions took minutes.
             assert!(
                 started.elapsed() < std::time::Duration::from_secs(10),
@@ -496,17 +491,8 @@ mod tests {
             "<div>".repeat(5000),
             "</div>".repeat(5000)
         );
-        let url = Url::parse("https://a.ly/").expect("url");
         let t = std::time::Instant::now();
-        let r = extract(
-            &Page {
-                bytes: html.as_bytes(),
-                content_type: None,
-                url: &url,
-                encoding: None,
-            },
-            None,
-        );
+        let r = try_page(&html, None);
         assert!(matches!(r, Err(ExtractError::TooDeep)), "{r:?}");
         assert!(t.elapsed() < std::time::Duration::from_millis(500));
     }
@@ -647,21 +633,11 @@ mod tests {
             "<html><body><article>{}</article><aside class=\"box\"><p>Summary kept by the site rule for this outlet.</p></aside></body></html>",
             story(6)
         );
-        let url = Url::parse("https://alwasat.ly/n/2").expect("url");
         let rule = SiteRule {
             body: vec!["aside.box".into()],
             remove: vec![],
         };
-        let ex = extract(
-            &Page {
-                bytes: html.as_bytes(),
-                content_type: None,
-                url: &url,
-                encoding: None,
-            },
-            Some(&rule),
-        )
-        .expect("rule");
+        let ex = try_page(&html, Some(&rule)).expect("rule");
         assert_eq!((ex.method, ex.rule_missed), (Method::Rule, false));
         assert!(ex.text.starts_with("Summary kept"), "{}", ex.text);
     }
