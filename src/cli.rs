@@ -179,15 +179,26 @@ pub enum EvalCommand {
             default_value = "../shared/corpora/near-duplicates/semeval2022-task8-train.csv"
         )]
         semeval: PathBuf,
-        /// Labelled SaudiNewsNet pairs (ids only).
-        #[arg(long, default_value = "fixtures/dedup/saudinewsnet-labels.jsonl")]
-        labels: PathBuf,
+        /// Labelled SaudiNewsNet pairs (ids only); repeat for several sets. The
+        /// default is the set the decision was tuned on, then a held-out set.
+        #[arg(
+            long,
+            default_values = [
+                "fixtures/dedup/saudinewsnet-labels.jsonl",
+                "fixtures/dedup/saudinewsnet-heldout.jsonl",
+            ]
+        )]
+        labels: Vec<PathBuf>,
         /// The SaudiNewsNet folder the labels refer to.
         #[arg(long, default_value = "../shared/corpora/arabic-news/saudinewsnet-dev")]
         corpus: PathBuf,
         /// Also list every wrong decision.
         #[arg(long)]
         verbose: bool,
+        /// Write every labelled SaudiNewsNet pair's similarity measures to this
+        /// file (tab-separated), to fit the decision.
+        #[arg(long, value_name = "FILE")]
+        features: Option<PathBuf>,
     },
 }
 
@@ -391,19 +402,17 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             labels,
             corpus,
             verbose,
+            features,
         }) => {
             let present = |p: &PathBuf| p.exists().then_some(p.clone());
-            let (pairs, semeval, labels, corpus) = (
-                present(&pairs),
-                present(&semeval),
-                present(&labels),
-                present(&corpus),
-            );
+            let (pairs, semeval, corpus) = (present(&pairs), present(&semeval), present(&corpus));
+            let labels: Vec<PathBuf> = labels.iter().filter_map(present).collect();
             let report = tokio::task::spawn_blocking(move || {
+                let labels: Vec<&std::path::Path> = labels.iter().map(PathBuf::as_path).collect();
                 crate::eval::dedup(
                     pairs.as_deref(),
                     semeval.as_deref(),
-                    labels.as_deref(),
+                    &labels,
                     corpus.as_deref(),
                 )
             })
@@ -413,12 +422,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 for c in report
                     .fixtures
                     .values()
-                    .chain([&report.saudinewsnet, &report.semeval_ar])
+                    .chain(report.saudinewsnet.iter().map(|s| &s.decision))
+                    .chain([&report.semeval_ar])
                 {
                     for e in &c.errors {
                         println!("  {e}");
                     }
                 }
+            }
+            if let Some(path) = features {
+                std::fs::write(&path, crate::eval::feature_table(&report))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!(
+                    "features of every labelled pair written to {}",
+                    path.display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -629,12 +629,25 @@ pub struct DedupReport {
     pub semeval_ar: Confusion,
     /// SemEval-2022 task 8, all language pairs with the same language on both sides.
     pub semeval_monolingual: Confusion,
-    /// SaudiNewsNet sample, weighted by band population (pairwise, the decision alone).
-    pub saudinewsnet: Confusion,
-    /// The same, end to end: a pair merges only when the index finds it and the decision agrees.
-    pub saudinewsnet_indexed: Confusion,
-    /// Share of true pairs (SaudiNewsNet sample, weighted) that share an LSH band: the index's recall.
+    /// SaudiNewsNet samples, one per label file given (the set the decision
+    /// was tuned on, then held-out sets), in order.
+    pub saudinewsnet: Vec<LabelledSet>,
+}
+
+/// Figures on one labelled SaudiNewsNet sample, weighted by band population.
+#[derive(Debug, Default)]
+pub struct LabelledSet {
+    /// The label file's name.
+    pub name: String,
+    /// Pairwise, the decision alone.
+    pub decision: Confusion,
+    /// End to end: a pair merges only when the index finds it and the decision agrees.
+    pub indexed: Confusion,
+    /// Share of true pairs (weighted) that share an LSH band: the index's recall.
     pub lsh_recall: f64,
+    /// Every labelled pair's similarity, for fitting the decision
+    /// (`eval dedup --features`): id, label, weight, same outlet, measures.
+    pub rows: Vec<(String, bool, f64, bool, crate::dedup::Similarity)>,
 }
 
 fn decide_pair(
@@ -665,7 +678,7 @@ fn decide_pair(
 pub fn dedup(
     pairs: Option<&Path>,
     semeval: Option<&Path>,
-    labels: Option<&Path>,
+    labels: &[&Path],
     corpus: Option<&Path>,
 ) -> std::io::Result<DedupReport> {
     let mut report = DedupReport::default();
@@ -729,75 +742,121 @@ pub fn dedup(
             }
         }
     }
-    if let (Some(labels), Some(corpus)) = (labels, corpus) {
-        let items = read_jsonl(labels)?;
+    if let Some(corpus) = corpus {
         let mut days: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
-        let (mut banded_true, mut all_true) = (0.0, 0.0);
-        let mut sample_sizes: HashMap<String, usize> = HashMap::new();
-        for item in &items {
-            *sample_sizes
-                .entry(item["bucket"].as_str().unwrap_or("").to_string())
-                .or_default() += 1;
-        }
-        for item in &items {
-            let actual = match item["same_story"].as_bool() {
-                Some(b) => b,
-                None => {
-                    report.saudinewsnet.skipped += 1;
-                    continue;
-                }
-            };
-            let file = item["file"].as_str().unwrap_or("");
-            if !days.contains_key(file) {
-                let bytes = std::fs::read(corpus.join(file))?;
-                let mut json = String::new();
-                std::io::Read::read_to_string(
-                    &mut flate2::read::GzDecoder::new(&bytes[..]),
-                    &mut json,
-                )?;
-                let parsed: Vec<serde_json::Value> =
-                    serde_json::from_str(&json).map_err(std::io::Error::other)?;
-                days.insert(file.to_string(), parsed);
-            }
-            let day = &days[file];
-            let (Some(a), Some(b)) = (
-                day.get(item["i"].as_u64().unwrap_or(0) as usize),
-                day.get(item["j"].as_u64().unwrap_or(0) as usize),
-            ) else {
-                continue;
-            };
-            let bucket = item["bucket"].as_str().unwrap_or("");
-            let weight = item["bucket_population"].as_f64().unwrap_or(1.0)
-                / sample_sizes[bucket].max(1) as f64;
-            let (same, sim, banded) = decide_pair(
-                a["title"].as_str().unwrap_or(""),
-                a["content"].as_str().unwrap_or(""),
-                b["title"].as_str().unwrap_or(""),
-                b["content"].as_str().unwrap_or(""),
-                Some("ar"),
-                a["source"] == b["source"],
-            );
-            if actual {
-                all_true += weight;
-                if banded {
-                    banded_true += weight;
-                }
-            }
-            let id = format!("{file}#{}-{}", item["i"], item["j"]);
-            report.saudinewsnet.add(same, actual, weight, &id, || {
-                format!("{sim:?} {}", item["why"])
-            });
+        for labels in labels {
             report
-                .saudinewsnet_indexed
-                .add(same && banded, actual, weight, &id, String::new);
+                .saudinewsnet
+                .push(labelled_set(labels, corpus, &mut days)?);
         }
-        report.lsh_recall = if all_true > 0.0 {
-            banded_true / all_true
-        } else {
-            0.0
-        };
     }
     Ok(report)
+}
+
+/// The similarity measures of every labelled SaudiNewsNet pair, one
+/// tab-separated row each, with a header: what `eval dedup --features` writes.
+pub fn feature_table(report: &DedupReport) -> String {
+    let mut out = String::from(
+        "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_in\tlead_words\ttitle_in_lead\tscore\n",
+    );
+    for set in &report.saudinewsnet {
+        for (id, actual, weight, same_outlet, sim) in &set.rows {
+            out.push_str(&format!(
+                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
+                set.name,
+                u8::from(*actual),
+                u8::from(*same_outlet),
+                sim.containment,
+                sim.jaccard,
+                sim.title,
+                sim.words,
+                sim.lead_in,
+                sim.lead_words,
+                sim.title_in_lead,
+                crate::dedup::story_score(*sim),
+            ));
+        }
+    }
+    out
+}
+
+/// Runs the decision and the index over one labelled SaudiNewsNet sample.
+fn labelled_set(
+    labels: &Path,
+    corpus: &Path,
+    days: &mut HashMap<String, Vec<serde_json::Value>>,
+) -> std::io::Result<LabelledSet> {
+    let mut set = LabelledSet {
+        name: labels
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        ..LabelledSet::default()
+    };
+    let items = read_jsonl(labels)?;
+    let (mut banded_true, mut all_true) = (0.0, 0.0);
+    let mut sample_sizes: HashMap<String, usize> = HashMap::new();
+    for item in &items {
+        *sample_sizes
+            .entry(item["bucket"].as_str().unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    for item in &items {
+        let Some(actual) = item["same_story"].as_bool() else {
+            set.decision.skipped += 1;
+            continue;
+        };
+        let file = item["file"].as_str().unwrap_or("");
+        if !days.contains_key(file) {
+            let bytes = std::fs::read(corpus.join(file))?;
+            let mut json = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&bytes[..]),
+                &mut json,
+            )?;
+            let parsed: Vec<serde_json::Value> =
+                serde_json::from_str(&json).map_err(std::io::Error::other)?;
+            days.insert(file.to_string(), parsed);
+        }
+        let day = &days[file];
+        let (Some(a), Some(b)) = (
+            day.get(item["i"].as_u64().unwrap_or(0) as usize),
+            day.get(item["j"].as_u64().unwrap_or(0) as usize),
+        ) else {
+            continue;
+        };
+        let bucket = item["bucket"].as_str().unwrap_or("");
+        let weight =
+            item["bucket_population"].as_f64().unwrap_or(1.0) / sample_sizes[bucket].max(1) as f64;
+        let same_outlet = a["source"] == b["source"];
+        let (same, sim, banded) = decide_pair(
+            a["title"].as_str().unwrap_or(""),
+            a["content"].as_str().unwrap_or(""),
+            b["title"].as_str().unwrap_or(""),
+            b["content"].as_str().unwrap_or(""),
+            Some("ar"),
+            same_outlet,
+        );
+        if actual {
+            all_true += weight;
+            if banded {
+                banded_true += weight;
+            }
+        }
+        let id = format!("{file}#{}-{}", item["i"], item["j"]);
+        set.decision.add(same, actual, weight, &id, || {
+            format!("{sim:?} {}", item["why"])
+        });
+        set.indexed
+            .add(same && banded, actual, weight, &id, String::new);
+        set.rows.push((id, actual, weight, same_outlet, sim));
+    }
+    set.lsh_recall = if all_true > 0.0 {
+        banded_true / all_true
+    } else {
+        0.0
+    };
+    Ok(set)
 }
 
 impl std::fmt::Display for DedupReport {
@@ -805,17 +864,24 @@ impl std::fmt::Display for DedupReport {
         for (lang, c) in &self.fixtures {
             writeln!(f, "adversarial fixtures [{lang}]: {c}")?;
         }
-        writeln!(f, "SaudiNewsNet sample (weighted): {}", self.saudinewsnet)?;
-        writeln!(
-            f,
-            "SaudiNewsNet sample, end to end (index + decision): {}",
-            self.saudinewsnet_indexed
-        )?;
-        writeln!(
-            f,
-            "SaudiNewsNet sample, true pairs sharing an LSH band: {:.3}",
-            self.lsh_recall
-        )?;
+        for set in &self.saudinewsnet {
+            let name = &set.name;
+            writeln!(
+                f,
+                "SaudiNewsNet {name} (weighted), decision: {}",
+                set.decision
+            )?;
+            writeln!(
+                f,
+                "SaudiNewsNet {name}, end to end (index + decision): {}",
+                set.indexed
+            )?;
+            writeln!(
+                f,
+                "SaudiNewsNet {name}, true pairs sharing an LSH band: {:.3}",
+                set.lsh_recall
+            )?;
+        }
         writeln!(f, "SemEval-2022 task 8, ar-ar: {}", self.semeval_ar)?;
         write!(
             f,

@@ -103,6 +103,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE articles ADD COLUMN words BLOB NOT NULL DEFAULT x'';
     "#,
+    // 5: lead fingerprints (the first shingles and content words of the body), for the
+    // same-story decision. Older articles keep them empty and are judged without them.
+    r#"
+    ALTER TABLE articles ADD COLUMN lead_shingles BLOB NOT NULL DEFAULT x'';
+    ALTER TABLE articles ADD COLUMN lead_words BLOB NOT NULL DEFAULT x'';
+    "#,
 ];
 
 /// Why a storage operation failed.
@@ -944,7 +950,8 @@ fn find_story(
     let window = crate::dedup::WINDOW_SECS;
     let placeholders = vec!["?"; a.fingerprint.bands.len()].join(",");
     let sql = format!(
-        "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched), a.words
+        "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched), a.words,
+                a.lead_shingles, a.lead_words
          FROM articles a JOIN sources s ON s.id = a.source_id
          WHERE a.id IN (SELECT article_id FROM lsh WHERE hash IN ({placeholders}) AND time BETWEEN ? AND ?
                         GROUP BY article_id ORDER BY count(*) DESC LIMIT {MAX_CANDIDATES})
@@ -962,6 +969,8 @@ fn find_story(
                 title: unblob(&r.get::<_, Vec<u8>>(4)?),
                 time: r.get(5)?,
                 words: unblob(&r.get::<_, Vec<u8>>(6)?),
+                lead_shingles: unblob(&r.get::<_, Vec<u8>>(7)?),
+                lead_words: unblob(&r.get::<_, Vec<u8>>(8)?),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1056,8 +1065,15 @@ fn upsert(
                 }
             };
             tx.execute(
-                "UPDATE articles SET story_id = ?2, words = ?3 WHERE id = ?1",
-                params![id, story, blob(&a.fingerprint.words)],
+                "UPDATE articles SET story_id = ?2, words = ?3, lead_shingles = ?4, lead_words = ?5
+                 WHERE id = ?1",
+                params![
+                    id,
+                    story,
+                    blob(&a.fingerprint.words),
+                    blob(&a.fingerprint.lead_shingles),
+                    blob(&a.fingerprint.lead_words)
+                ],
             )?;
             index_bands(tx, id, &a.fingerprint.bands, time)?;
             refresh_story(tx, story, Some(t))?;
@@ -1072,7 +1088,8 @@ fn upsert(
                  categories = ?8, lang = ?9, updated = max(?10, coalesce(updated, 0)), changed = ?10, content_hash = ?11,
                  text = ?12, body_hash = ?13, shingles = ?14, title_hashes = ?15, score = ?16, relevant = ?17,
                  topics = ?18, explanation = ?19, html = ?20, image = coalesce(?21, image),
-                 site_name = coalesce(?22, site_name), extraction = ?23, words = ?24 WHERE id = ?1",
+                 site_name = coalesce(?22, site_name), extraction = ?23, words = ?24,
+                 lead_shingles = ?25, lead_words = ?26 WHERE id = ?1",
                 params![
                     id,
                     a.url,
@@ -1097,7 +1114,9 @@ fn upsert(
                     a.image,
                     a.site_name,
                     a.extraction,
-                    blob(&a.fingerprint.words)
+                    blob(&a.fingerprint.words),
+                    blob(&a.fingerprint.lead_shingles),
+                    blob(&a.fingerprint.lead_words)
                 ],
             )?;
             index_bands(tx, id, &a.fingerprint.bands, time)?;
@@ -1283,14 +1302,15 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .expect("version");
         assert_eq!(version, MIGRATIONS.len() as i64);
-        let words: i64 = conn
+        let columns: i64 = conn
             .query_row(
-                "SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'words'",
+                "SELECT count(*) FROM pragma_table_info('articles')
+                 WHERE name IN ('words', 'lead_shingles', 'lead_words')",
                 [],
                 |r| r.get(0),
             )
             .expect("columns");
-        assert_eq!(words, 1);
+        assert_eq!(columns, 3, "migrations 4 and 5 added their columns");
         let sources: i64 = conn
             .query_row("SELECT count(*) FROM sources", [], |r| r.get(0))
             .expect("sources");
