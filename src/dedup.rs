@@ -634,6 +634,82 @@ mod tests {
     }
 
     #[test]
+    fn an_independent_report_of_one_event_merges_but_the_next_meeting_does_not() {
+        // Two outlets write up one meeting in their own words: different
+        // sentences and background, the same facts in the lead, and the
+        // official statement's words in both.
+        let a = fingerprint(
+            "الحداد يبحث مع نائب قائد أفريكوم التعاون العسكري",
+            "طرابلس- المنشر الإخباري\n\n\
+             بحث رئيس الأركان العامة للجيش الليبي الفريق أول محمد الحداد مع نائب قائد القيادة العسكرية الأمريكية في أفريقيا أفريكوم الفريق جون برينان في طرابلس الثلاثاء سبل دعم التعاون العسكري بين البلدين وبرامج التدريب المشتركة.\n\n\
+             وتناول اللقاء توحيد المؤسسة العسكرية ودعم عمل اللجنة العسكرية المشتركة خمسة زائد خمسة وتأمين الحدود الجنوبية ومكافحة الإرهاب والهجرة غير النظامية.\n\n\
+             وحضر اللقاء السفير الأمريكي ومدير إدارة الاستخبارات العسكرية وعدد من الضباط.\n\n\
+             وأكد الجانب الأمريكي دعم بلاده لجهود توحيد الجيش الليبي واستعدادها لتوسيع برامج التدريب لتشمل وحدات من المنطقتين الشرقية والجنوبية.",
+            Some("ar"),
+        );
+        let b = fingerprint(
+            "رئيس الأركان ونائب قائد أفريكوم يبحثان التعاون العسكري في طرابلس",
+            "استقبل الفريق أول محمد الحداد رئيس الأركان العامة في مكتبه بطرابلس يوم الثلاثاء نائب قائد أفريكوم الفريق جون برينان والوفد المرافق له، لبحث التعاون العسكري وبرامج التدريب المشتركة.\n\n\
+             وقال مكتب الإعلام برئاسة الأركان إن المباحثات ركزت على ملف مكافحة الإرهاب وتأمين الحدود الجنوبية، إضافة إلى دعم مسار توحيد المؤسسة العسكرية، \
+             وإن الجانب الأمريكي أكد دعم بلاده لجهود توحيد الجيش الليبي واستعدادها لتوسيع برامج التدريب.\n\n\
+             وتأتي الزيارة بعد أشهر من مناورات فلينتلوك التي شاركت فيها وحدات ليبية، وفي ظل تنافس دولي على النفوذ في منطقة الساحل.\n\n\
+             وكانت أفريكوم قد أعلنت العام الماضي عن برنامج لتدريب عناصر حرس الحدود على مراقبة الصحراء.",
+            Some("ar"),
+        );
+        let sim = similarity(a.parts(), b.parts());
+        assert!(
+            sim.containment < 0.5 && sim.words < WORDS_REWRITE,
+            "neither a copy nor a rewrite: {sim:?}"
+        );
+        assert!(
+            same_story(sim, (a.shingles.len(), b.shingles.len()), false, 5.0),
+            "score {:.2}: {sim:?}",
+            story_score(sim)
+        );
+        assert!(
+            a.bands.iter().any(|x| b.bands.contains(x)),
+            "the index finds the pair"
+        );
+        // The same officials a week later, in another city, on other business.
+        let c = fingerprint(
+            "قائد أفريكوم يلتقي صدام حفتر في بنغازي",
+            "التقى قائد القيادة العسكرية الأمريكية في أفريقيا أفريكوم الجنرال مايكل لانغلي في بنغازي الأربعاء رئيس أركان القوات البرية الفريق صدام حفتر، وبحثا مكافحة الإرهاب في الجنوب.\n\n\
+             وتناول اللقاء أوضاع الحدود مع السودان والنيجر وتشاد وانتشار الجماعات المسلحة في الكفرة.\n\n\
+             وقال المكتب الإعلامي إن الجانبين اتفقا على تبادل المعلومات الاستخباراتية بشأن تهريب السلاح عبر الصحراء.\n\n\
+             وتأتي الزيارة بعد أسبوع من لقاء نائب قائد أفريكوم برئيس الأركان العامة في طرابلس.",
+            Some("ar"),
+        );
+        let sim = similarity(a.parts(), c.parts());
+        assert!(
+            !same_story(sim, (a.shingles.len(), c.shingles.len()), false, 5.0)
+                && story_score(sim) < 0.5,
+            "score {:.2}: {sim:?}",
+            story_score(sim)
+        );
+    }
+
+    #[test]
+    fn articles_stored_without_a_lead_keep_the_earlier_rule() {
+        let body: Vec<String> = (0..120).map(|i| format!("token{i}")).collect();
+        let a = fingerprint("A headline", &body.join(" "), Some("en"));
+        let mut old = a.clone();
+        old.lead_shingles.clear();
+        old.lead_words.clear();
+        let sim = similarity(a.parts(), old.parts());
+        assert!(!sim.has_lead);
+        assert_eq!(
+            sim.lead_in, 1.0,
+            "one side's lead still counts against the other's body"
+        );
+        assert!(same_story(
+            sim,
+            (a.shingles.len(), old.shingles.len()),
+            false,
+            1.0
+        ));
+    }
+
+    #[test]
     fn outlet_suffix_is_removed_from_titles() {
         assert_eq!(
             clean_title("Clashes erupt in Zawiya - Libya Herald"),

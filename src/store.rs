@@ -1333,13 +1333,28 @@ mod tests {
         );
         b.url = Some("https://b.ly/x".into());
         b.canonical_url = dedup::canonical_url("https://b.ly/x");
+        let lead = (
+            a.fingerprint.lead_shingles.clone(),
+            a.fingerprint.lead_words.clone(),
+        );
+        assert!(!lead.0.is_empty() && !lead.1.is_empty());
         store
             .record_success("A", (None, None), None, None, &[a], 0, &decide)
             .expect("a");
+        // The candidate read back from the database carries A's lead fingerprints.
+        let seen = std::cell::RefCell::new(Vec::new());
+        let record = |n: &NewArticle, s: &str, t: i64, c: &[Candidate]| {
+            seen.borrow_mut().extend(
+                c.iter()
+                    .map(|c| (c.lead_shingles.clone(), c.lead_words.clone())),
+            );
+            decide(n, s, t, c)
+        };
         let s = store
-            .record_success("B", (None, None), None, None, &[b], 0, &decide)
+            .record_success("B", (None, None), None, None, &[b], 0, &record)
             .expect("b");
         assert_eq!((s.new, s.duplicates), (1, 1));
+        assert_eq!(seen.borrow().as_slice(), [lead]);
         let stories = store.latest_stories(10, false).expect("stories");
         assert_eq!(stories.len(), 1);
         assert_eq!(stories[0].articles.len(), 2);
