@@ -200,6 +200,11 @@ pub enum EvalCommand {
         /// file (tab-separated), to fit the decision.
         #[arg(long, value_name = "FILE")]
         features: Option<PathBuf>,
+        /// Also replay the labelled pairs' whole days (about 16,000 articles)
+        /// through a new database, and check whether each pair ended in one
+        /// story: what a reader sees. Takes a minute or two.
+        #[arg(long)]
+        replay: bool,
     },
 }
 
@@ -404,18 +409,29 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             corpus,
             verbose,
             features,
+            replay,
         }) => {
             let present = |p: &PathBuf| p.exists().then_some(p.clone());
             let (pairs, semeval, corpus) = (present(&pairs), present(&semeval), present(&corpus));
             let labels: Vec<PathBuf> = labels.iter().filter_map(present).collect();
             let report = tokio::task::spawn_blocking(move || {
                 let labels: Vec<&std::path::Path> = labels.iter().map(PathBuf::as_path).collect();
-                crate::eval::dedup(
+                let mut report = crate::eval::dedup(
                     pairs.as_deref(),
                     semeval.as_deref(),
                     &labels,
                     corpus.as_deref(),
-                )
+                )?;
+                if let (true, Some(corpus)) = (replay, corpus.as_deref()) {
+                    let dir =
+                        std::env::temp_dir().join(format!("marsad-replay-{}", std::process::id()));
+                    std::fs::create_dir_all(&dir)?;
+                    let result = crate::eval::replay(&mut report, corpus, &dir.join("replay.db"));
+                    let _ = std::fs::remove_dir_all(&dir);
+                    let stored = result?;
+                    tracing::info!(stored, "replayed the labelled days");
+                }
+                std::io::Result::Ok(report)
             })
             .await??;
             println!("{report}");
@@ -424,6 +440,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     .fixtures
                     .values()
                     .chain(report.saudinewsnet.iter().map(|s| &s.decision))
+                    .chain(
+                        report
+                            .saudinewsnet
+                            .iter()
+                            .filter_map(|s| s.replayed.as_ref()),
+                    )
                     .chain([&report.semeval_ar])
                 {
                     for e in &c.errors {

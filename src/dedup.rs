@@ -404,27 +404,54 @@ pub fn story_score(sim: Similarity) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Picks the story a new article belongs to among `candidates`, if any: the
-/// most similar one that passes [`same_story`].
+/// Picks the story a new article belongs to among `candidates`, if any.
+///
+/// A story qualifies when the article is the same story as at least two
+/// thirds of its members among the candidates (those that look alike at
+/// all), not just one of them. Joining on the single nearest member lets a
+/// story grow by chains: replaying nine days of SaudiNewsNet, a regional
+/// passport office's notice joined the national statement through a third
+/// article, and same-day weather bulletins gathered other stories; precision
+/// on the labelled pairs fell from 0.98 pairwise to 0.90 in the stories
+/// readers see. With the two-thirds rule it is 0.97–0.99, for 2–7 points of
+/// recall. Among qualifying stories, the one with the most similar member wins.
 pub fn choose_story(
     fp: &Fingerprint,
     source: &str,
     time: i64,
     candidates: &[Candidate],
 ) -> Option<(i64, Similarity)> {
-    candidates
-        .iter()
-        .filter_map(|c| {
-            let sim = similarity(fp.parts(), c.parts());
-            let hours = (time - c.time).abs() as f64 / 3600.0;
-            same_story(
-                sim,
-                (fp.shingles.len(), c.shingles.len()),
-                c.source == source,
-                hours,
-            )
-            .then_some((c.story, sim))
-        })
+    // Per story: members seen, members that pass, the best passing similarity.
+    let mut stories: Vec<(i64, usize, usize, Option<Similarity>)> = Vec::new();
+    for c in candidates {
+        let sim = similarity(fp.parts(), c.parts());
+        let hours = (time - c.time).abs() as f64 / 3600.0;
+        let pass = same_story(
+            sim,
+            (fp.shingles.len(), c.shingles.len()),
+            c.source == source,
+            hours,
+        );
+        let i = match stories.iter().position(|s| s.0 == c.story) {
+            Some(i) => i,
+            None => {
+                stories.push((c.story, 0, 0, None));
+                stories.len() - 1
+            }
+        };
+        let entry = &mut stories[i];
+        entry.1 += 1;
+        if pass {
+            entry.2 += 1;
+            if entry.3.is_none_or(|b| sim.containment > b.containment) {
+                entry.3 = Some(sim);
+            }
+        }
+    }
+    stories
+        .into_iter()
+        .filter(|(_, seen, passed, _)| 3 * passed >= 2 * *seen)
+        .filter_map(|(story, _, _, best)| best.map(|b| (story, b)))
         .max_by(|a, b| a.1.containment.total_cmp(&b.1.containment))
 }
 
@@ -699,6 +726,41 @@ mod tests {
             false,
             1.0
         ));
+    }
+
+    #[test]
+    fn a_story_is_joined_only_when_most_of_its_look_alike_members_agree() {
+        let text = |seed: usize| -> String {
+            (0..80)
+                .map(|i| format!("word{}", (i * 7 + seed * 131) % 997))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let member = |story: i64, source: &str, title: &str, body: &str| {
+            let f = fingerprint(title, body, Some("en"));
+            Candidate {
+                story,
+                source: source.into(),
+                shingles: f.shingles,
+                title: f.title,
+                words: f.words,
+                lead_words: f.lead_words,
+                time: 0,
+            }
+        };
+        let new = fingerprint("Clashes in the capital", &text(1), Some("en"));
+        // Story 7: one copy of the new article, chained to two other stories.
+        let chained = [
+            member(7, "A", "Clashes in the capital", &text(1)),
+            member(7, "B", "Another event", &text(2)),
+            member(7, "C", "A third event", &text(3)),
+        ];
+        assert_eq!(choose_story(&new, "N", 0, &chained), None);
+        // Story 9: copies only.
+        let mut all = chained.to_vec();
+        all.push(member(9, "D", "Clashes in the capital", &text(1)));
+        all.push(member(9, "E", "Fighting in the capital", &text(1)));
+        assert_eq!(choose_story(&new, "N", 0, &all).map(|(s, _)| s), Some(9));
     }
 
     #[test]
