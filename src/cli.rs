@@ -413,7 +413,16 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }) => {
             let present = |p: &PathBuf| p.exists().then_some(p.clone());
             let (pairs, semeval, corpus) = (present(&pairs), present(&semeval), present(&corpus));
-            let labels: Vec<PathBuf> = labels.iter().filter_map(present).collect();
+            let labels: Vec<PathBuf> = labels
+                .iter()
+                .filter_map(|l| {
+                    let found = present(l);
+                    if found.is_none() {
+                        eprintln!("note: {} not found; that label set is skipped", l.display());
+                    }
+                    found
+                })
+                .collect();
             let report = tokio::task::spawn_blocking(move || {
                 let labels: Vec<&std::path::Path> = labels.iter().map(PathBuf::as_path).collect();
                 let mut report = crate::eval::dedup(
@@ -423,8 +432,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     corpus.as_deref(),
                 )?;
                 if let (true, Some(corpus)) = (replay, corpus.as_deref()) {
-                    let dir =
-                        std::env::temp_dir().join(format!("marsad-replay-{}", std::process::id()));
+                    let dir = std::env::temp_dir().join(format!(
+                        "marsad-replay-{}-{}",
+                        std::process::id(),
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_nanos())
+                            .unwrap_or(0)
+                    ));
+                    let _ = std::fs::remove_dir_all(&dir);
                     std::fs::create_dir_all(&dir)?;
                     let result = crate::eval::replay(&mut report, corpus, &dir.join("replay.db"));
                     let _ = std::fs::remove_dir_all(&dir);

@@ -629,8 +629,9 @@ pub struct DedupReport {
     pub semeval_ar: Confusion,
     /// SemEval-2022 task 8, all language pairs with the same language on both sides.
     pub semeval_monolingual: Confusion,
-    /// SaudiNewsNet samples, one per label file given (the set the decision
-    /// was tuned on, then held-out sets), in order.
+    /// SaudiNewsNet samples, one per label file given, in order. The default
+    /// files are the three samples the same-story score was fitted on, so their
+    /// figures are in-sample (`tools/fit_same_story.py` gives the held-out estimate).
     pub saudinewsnet: Vec<LabelledSet>,
 }
 
@@ -838,7 +839,10 @@ pub fn replay(report: &mut DedupReport, corpus: &Path, db: &Path) -> std::io::Re
         for (i, a) in day.iter().enumerate() {
             let title = a["title"].as_str().unwrap_or("");
             let body = a["content"].as_str().unwrap_or("");
-            let source = a["source"].as_str().unwrap_or("");
+            let Some(source) = a["source"].as_str() else {
+                tracing::warn!(file, index = i, "article without a source: not replayed");
+                continue;
+            };
             let url = a["url"].as_str().map(str::to_string);
             let article = NewArticle {
                 entry_key: format!("guid:{file}#{i}"),
@@ -876,7 +880,7 @@ pub fn replay(report: &mut DedupReport, corpus: &Path, db: &Path) -> std::io::Re
                     &crate::pipeline::decide,
                 )
                 .map_err(std::io::Error::other)?;
-            stored += 1;
+            stored += 1; // new or unchanged
         }
     }
     let mut story_of: HashMap<String, String> = HashMap::new();

@@ -515,7 +515,7 @@ async fn full_text(
     }
 }
 
-/// The dedup decision handed to the store: the most similar story that passes [`dedup::same_story`].
+/// The dedup decision handed to the store: [`dedup::choose_story`] over the candidates.
 pub fn decide(
     a: &NewArticle,
     source: &str,

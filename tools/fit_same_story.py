@@ -58,7 +58,8 @@ def score(model, threshold, rows):
     x, y, w, same, near_copy = arrays(rows)
     p = model.predict_proba(x)[:, 1]
     pred = np.where(same, near_copy | (p >= SAME_OUTLET_SCORE), p >= threshold)
-    return precision(pred, y, w), w[pred & y].sum() / w[y].sum()
+    positives = w[y].sum()
+    return precision(pred, y, w), (w[pred & y].sum() / positives if positives else 0.0)
 
 
 def main():
