@@ -412,7 +412,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             replay,
         }) => {
             let present = |p: &PathBuf| p.exists().then_some(p.clone());
+            let corpus_path = corpus.clone();
             let (pairs, semeval, corpus) = (present(&pairs), present(&semeval), present(&corpus));
+            if corpus.is_none() && (replay || features.is_some()) {
+                eprintln!(
+                    "note: the SaudiNewsNet corpus {} is missing, so --replay and --features have \
+                     nothing to work on; give its folder with --corpus",
+                    corpus_path.display()
+                );
+            }
             let labels: Vec<PathBuf> = labels
                 .iter()
                 .filter_map(|l| {

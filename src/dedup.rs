@@ -43,8 +43,13 @@ pub const WINDOW_SECS: i64 = 4 * 86_400;
 const WORDS_REWRITE: f64 = 0.55;
 /// Below this many shingles a text is a teaser; it only merges on strong title evidence.
 const MIN_SHINGLES: usize = 15;
+/// Shingle containment from which one text is a copy of the other, whatever
+/// else differs.
+const NEAR_COPY: f64 = 0.65;
 /// How many of a body's first content words make its lead.
 pub const LEAD: usize = 60;
+/// The bit that marks a number's hash among the lead's hashes.
+const NUMBER_BIT: u32 = 1 << 31;
 
 /// What dedup keeps about an article.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +60,8 @@ pub struct Fingerprint {
     pub title: Vec<u32>,
     /// Sorted, distinct hashes of the body's content-word stems (no function words).
     pub words: Vec<u32>,
-    /// Sorted, distinct hashes of the body's first [`LEAD`] content words.
+    /// Sorted, distinct hashes of the body's first [`LEAD`] content words,
+    /// and of the numbers among them (marked by the top bit; years left out).
     pub lead_words: Vec<u32>,
     /// Hash of the normalised body text (exact duplicates), if the body is substantial.
     pub body_hash: Option<i64>,
@@ -102,6 +108,10 @@ pub struct Similarity {
     /// Share of one headline's words found in the other's lead (the larger of
     /// the two directions): independent write-ups name the same event.
     pub title_in_lead: f64,
+    /// Both leads give figures and share none of them: two reports of
+    /// different events (another toll, another date), unless one copies the
+    /// other.
+    pub lead_numbers_differ: bool,
     /// Whether both sides have lead fingerprints (articles stored before they
     /// existed have none, and are judged on the other measures alone).
     pub has_lead: bool,
@@ -153,9 +163,8 @@ pub fn fingerprint(title: &str, body: &str, lang: Option<&str>) -> Fingerprint {
 
     let body_hash =
         (body_tokens.len() >= 40).then(|| xxh3_64(body_tokens.join(" ").as_bytes()) as i64);
-    let ordered = content_words(body, lang);
-    let lead_words = sorted_set(ordered.iter().take(LEAD).copied().collect());
-    let words = sorted_set(ordered);
+    let lead_words = lead(body, lang);
+    let words = sorted_set(content_words(body, lang));
     let mut all_bands = bands(&minhash(&shingles));
     if words.len() >= MIN_SHINGLES {
         all_bands.extend(word_bands(&words));
@@ -183,6 +192,37 @@ fn sorted_set(mut v: Vec<u32>) -> Vec<u32> {
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// The lead's hashes: the first [`LEAD`] content-word stems (top bit clear)
+/// and the numbers among them (top bit set), so that two leads can be
+/// compared on their figures: 22 dead and 9 rescued is not 61 dead and 13
+/// rescued. Four-digit years are left out (every report of a week shares
+/// them), and so are single digits.
+fn lead(text: &str, lang: Option<&str>) -> Vec<u32> {
+    let stemmer = text::Stemmer::new(lang);
+    let normalized = text::normalize(text);
+    let mut hashes = Vec::new();
+    let mut words = 0;
+    for t in text::tokens(&normalized) {
+        if words >= LEAD {
+            break;
+        }
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            // Single digits are as often part of a name ("5+5", "G5") as a figure.
+            let year = t.len() == 4 && ["19", "20", "14"].iter().any(|p| t.starts_with(p));
+            if t.len() > 1 && !year {
+                hashes.push(hash32(t) | NUMBER_BIT);
+            }
+        } else if t.chars().nth(1).is_some() && !text::is_stopword(t) {
+            let stem = stemmer.stem(t);
+            if !text::is_stopword(&stem) {
+                hashes.push(hash32(&stem) & !NUMBER_BIT);
+                words += 1;
+            }
+        }
+    }
+    sorted_set(hashes)
 }
 
 /// Hashes of a text's content-word stems, in text order: function words and
@@ -325,8 +365,17 @@ pub fn similarity(a: Parts<'_>, b: Parts<'_>) -> Similarity {
         words: jaccard(a.words, b.words),
         lead_words: jaccard(a.lead_words, b.lead_words),
         title_in_lead: share_in(a.title, b.lead_words).max(share_in(b.title, a.lead_words)),
+        lead_numbers_differ: numbers_differ(a.lead_words, b.lead_words),
         has_lead: !a.lead_words.is_empty() && !b.lead_words.is_empty(),
     }
+}
+
+/// Whether both hash sets hold numbers and share none.
+fn numbers_differ(a: &[u32], b: &[u32]) -> bool {
+    let numbers =
+        |s: &[u32]| -> Vec<u32> { s.iter().copied().filter(|h| h & NUMBER_BIT != 0).collect() };
+    let (na, nb) = (numbers(a), numbers(b));
+    !na.is_empty() && !nb.is_empty() && overlap(&na, &nb) == 0
 }
 
 /// |A∩B| / |A| (0 when A is empty).
@@ -367,10 +416,13 @@ pub fn same_story(
             || (sim.has_lead && story_score(sim) >= SAME_OUTLET_THRESHOLD);
     }
     if sim.has_lead {
+        if sim.lead_numbers_differ && sim.containment < NEAR_COPY {
+            return false;
+        }
         return story_score(sim) >= STORY_THRESHOLD;
     }
     // An article stored before lead fingerprints existed: the measures it has.
-    sim.containment >= 0.65
+    sim.containment >= NEAR_COPY
         || (sim.containment >= 0.5 && sim.jaccard >= 0.35 && sim.title >= 0.4)
         || (sim.words >= WORDS_REWRITE && sim.title >= 0.1)
 }
@@ -380,13 +432,13 @@ pub fn same_story(
 /// title_in_lead): a logistic regression fitted on our three labelled
 /// samples of SaudiNewsNet pairs from different outlets (`marsad eval dedup
 /// --features` writes the table). Fitted on two samples and measured on the
-/// third, in turn, the same procedure gives precision 0.978, recall 0.737.
-const SCORE_WEIGHTS: [f64; 7] = [-3.659, 1.399, 1.445, 2.176, 1.563, 3.218, 2.857];
+/// third, in turn, the same procedure gives precision 0.974, recall 0.742.
+const SCORE_WEIGHTS: [f64; 7] = [-3.001, 1.398, 1.425, 2.667, 1.631, 3.663, 2.238];
 /// [`story_score`] at or above which two outlets' articles are one story:
 /// the lowest threshold at which the samples' cross-validated precision
 /// reaches 0.98. Precision comes first: a merged pair of different stories
 /// hides one of them.
-pub const STORY_THRESHOLD: f64 = 0.77;
+pub const STORY_THRESHOLD: f64 = 0.75;
 /// The score two articles from one outlet need, on top of the near-copy
 /// rule: one outlet's articles share templates, footers and vocabulary, so
 /// only a story published twice (an update under a new address) passes.
@@ -719,11 +771,12 @@ mod tests {
 
     #[test]
     fn articles_stored_without_a_lead_keep_the_earlier_rule() {
-        // A copy of the body under another headline, against an article
-        // stored before lead fingerprints existed.
-        let body: Vec<String> = (0..120).map(|i| format!("token{i}")).collect();
-        let a = fingerprint("A headline", &body.join(" "), Some("en"));
-        let mut old = fingerprint("Another title", &body.join(" "), Some("en"));
+        // Three quarters of the body copied under another headline, against
+        // an article stored before lead fingerprints existed.
+        let words = |r: std::ops::Range<usize>| r.map(|i| format!("token{i}")).collect::<Vec<_>>();
+        let a = fingerprint("A headline", &words(0..120).join(" "), Some("en"));
+        let copied = [words(0..90), words(500..530)].concat();
+        let mut old = fingerprint("Another title", &copied.join(" "), Some("en"));
         old.lead_words.clear();
         let sim = similarity(a.parts(), old.parts());
         assert!(!sim.has_lead);
@@ -781,6 +834,37 @@ mod tests {
             choose_story(&new, "N", 0, &with_old).map(|(s, _)| s),
             Some(4)
         );
+    }
+
+    #[test]
+    fn same_subject_stories_stay_apart_even_from_different_outlets() {
+        // Our adversarial pairs come with both sides of a same-subject pair
+        // from one outlet; judged as if from two outlets, they must stay apart
+        // too (the two Zuwara shipwrecks share a background paragraph, and
+        // only their figures tell them apart), while rewrites still merge.
+        let mut wrong = Vec::new();
+        for line in include_str!("../fixtures/dedup/pairs.jsonl").lines() {
+            let pair: serde_json::Value = serde_json::from_str(line).expect("fixture json");
+            let lang = pair["lang"].as_str();
+            let side = |s: &serde_json::Value| {
+                fingerprint(
+                    s["title"].as_str().unwrap_or(""),
+                    s["body"].as_str().unwrap_or(""),
+                    lang,
+                )
+            };
+            let (a, b) = (side(&pair["a"]), side(&pair["b"]));
+            let sim = similarity(a.parts(), b.parts());
+            let same = same_story(sim, (a.shingles.len(), b.shingles.len()), false, 2.0);
+            if same != pair["same_story"].as_bool().unwrap_or(false) {
+                wrong.push(format!(
+                    "{}: score {:.2}, {sim:?}",
+                    pair["id"],
+                    story_score(sim)
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]

@@ -764,12 +764,12 @@ pub fn dedup(
 /// tab-separated row each, with a header: what `eval dedup --features` writes.
 pub fn feature_table(report: &DedupReport) -> String {
     let mut out = String::from(
-        "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_words\ttitle_in_lead\tscore\n",
+        "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_words\ttitle_in_lead\tnumbers_differ\tscore\n",
     );
     for set in &report.saudinewsnet {
         for (id, actual, weight, same_outlet, sim) in &set.rows {
             out.push_str(&format!(
-                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
+                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{:.4}\n",
                 set.name,
                 u8::from(*actual),
                 u8::from(*same_outlet),
@@ -779,6 +779,7 @@ pub fn feature_table(report: &DedupReport) -> String {
                 sim.words,
                 sim.lead_words,
                 sim.title_in_lead,
+                u8::from(sim.lead_numbers_differ),
                 crate::dedup::story_score(*sim),
             ));
         }

@@ -9,7 +9,8 @@ Procedure: a weighted logistic regression over the measures below, on pairs from
 outlets (same-outlet pairs keep their own rule). The threshold is the lowest at which the
 5-fold cross-validated, band-weighted precision reaches TARGET. The procedure is first run
 leaving each labelled set out in turn and scored on it (the honest estimate), then on all sets
-(the weights to paste into src/dedup.rs). Same-outlet pairs are scored as in src/dedup.rs.
+(the weights to paste into src/dedup.rs). Same-outlet pairs are scored as in src/dedup.rs, and
+so is the veto on leads whose figures differ (`numbers_differ`, unless containment >= 0.65).
 """
 import csv
 import sys
@@ -31,7 +32,8 @@ def arrays(rows):
     same = np.array([r["same_outlet"] == "1" for r in rows])
     c, t = x[:, 0], x[:, 2]
     near_copy = (c >= 0.85) | ((c >= 0.75) & (t >= 0.6))
-    return x, y, w, same, near_copy
+    vetoed = np.array([r["numbers_differ"] == "1" for r in rows]) & (c < 0.65)
+    return x, y, w, same, near_copy, vetoed
 
 
 def precision(pred, y, w):
@@ -40,8 +42,8 @@ def precision(pred, y, w):
 
 
 def fit(rows):
-    x, y, w, same, _ = arrays(rows)
-    x, y, w = x[~same], y[~same], w[~same]
+    x, y, w, same, _, vetoed = arrays(rows)
+    x, y, w, vetoed = x[~same], y[~same], w[~same], vetoed[~same]
     model = LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=w / w.mean())
     cv = np.zeros((5, len(y)))
     for seed in range(5):
@@ -49,15 +51,15 @@ def fit(rows):
             m = LogisticRegression(C=C, max_iter=5000).fit(x[tr], y[tr], sample_weight=w[tr] / w[tr].mean())
             cv[seed, te] = m.predict_proba(x[te])[:, 1]
     for t in np.arange(0.5, 0.95, 0.01):
-        if np.mean([precision(p >= t, y, w) for p in cv]) >= TARGET:
+        if np.mean([precision((p >= t) & ~vetoed, y, w) for p in cv]) >= TARGET:
             return model, t
     return model, 0.95
 
 
 def score(model, threshold, rows):
-    x, y, w, same, near_copy = arrays(rows)
+    x, y, w, same, near_copy, vetoed = arrays(rows)
     p = model.predict_proba(x)[:, 1]
-    pred = np.where(same, near_copy | (p >= SAME_OUTLET_SCORE), p >= threshold)
+    pred = np.where(same, near_copy | (p >= SAME_OUTLET_SCORE), (p >= threshold) & ~vetoed)
     positives = w[y].sum()
     return precision(pred, y, w), (w[pred & y].sum() / positives if positives else 0.0)
 
