@@ -143,8 +143,15 @@ fn clean_title(title: &str) -> &str {
 
 /// Fingerprints an article from its title and plain-text body.
 pub fn fingerprint(title: &str, body: &str, lang: Option<&str>) -> Fingerprint {
-    let title_tokens = stemmed_tokens(clean_title(title), lang);
-    let body_tokens = stemmed_tokens(body, lang);
+    // The body is normalised, tokenised and stemmed once; shingles, content
+    // words and the lead are all read from that.
+    let stemmer = text::Stemmer::new(lang);
+    let title_tokens: Vec<String> = text::tokens(&text::normalize(clean_title(title)))
+        .map(|t| stemmer.stem(t))
+        .collect();
+    let body_normalized = text::normalize(body);
+    let raw_tokens: Vec<&str> = text::tokens(&body_normalized).collect();
+    let body_tokens: Vec<String> = raw_tokens.iter().map(|t| stemmer.stem(t)).collect();
     let mut title_hashes: Vec<u32> = title_tokens.iter().map(|t| hash32(t)).collect();
     title_hashes.sort_unstable();
     title_hashes.dedup();
@@ -163,8 +170,8 @@ pub fn fingerprint(title: &str, body: &str, lang: Option<&str>) -> Fingerprint {
 
     let body_hash =
         (body_tokens.len() >= 40).then(|| xxh3_64(body_tokens.join(" ").as_bytes()) as i64);
-    let lead_words = lead(body, lang);
-    let words = sorted_set(content_words(body, lang));
+    let lead_words = lead(&raw_tokens, &body_tokens);
+    let words = sorted_set(content_words(&raw_tokens, &body_tokens));
     let mut all_bands = bands(&minhash(&shingles));
     if words.len() >= MIN_SHINGLES {
         all_bands.extend(word_bands(&words));
@@ -199,12 +206,10 @@ fn sorted_set(mut v: Vec<u32>) -> Vec<u32> {
 /// compared on their figures: 22 dead and 9 rescued is not 61 dead and 13
 /// rescued. Four-digit years are left out (every report of a week shares
 /// them), and so are single digits.
-fn lead(text: &str, lang: Option<&str>) -> Vec<u32> {
-    let stemmer = text::Stemmer::new(lang);
-    let normalized = text::normalize(text);
+fn lead(raw: &[&str], stems: &[String]) -> Vec<u32> {
     let mut hashes = Vec::new();
     let mut words = 0;
-    for t in text::tokens(&normalized) {
+    for (t, stem) in raw.iter().zip(stems) {
         if words >= LEAD {
             break;
         }
@@ -214,12 +219,9 @@ fn lead(text: &str, lang: Option<&str>) -> Vec<u32> {
             if t.len() > 1 && !year {
                 hashes.push(hash32(t) | NUMBER_BIT);
             }
-        } else if t.chars().nth(1).is_some() && !text::is_stopword(t) {
-            let stem = stemmer.stem(t);
-            if !text::is_stopword(&stem) {
-                hashes.push(hash32(&stem) & !NUMBER_BIT);
-                words += 1;
-            }
+        } else if is_content_word(t, stem) {
+            hashes.push(hash32(stem) & !NUMBER_BIT);
+            words += 1;
         }
     }
     sorted_set(hashes)
@@ -227,15 +229,18 @@ fn lead(text: &str, lang: Option<&str>) -> Vec<u32> {
 
 /// Hashes of a text's content-word stems, in text order: function words and
 /// one-letter tokens are left out.
-fn content_words(text: &str, lang: Option<&str>) -> Vec<u32> {
-    let stemmer = text::Stemmer::new(lang);
-    let normalized = text::normalize(text);
-    text::tokens(&normalized)
-        .filter(|t| t.chars().nth(1).is_some() && !text::is_stopword(t))
-        .map(|t| stemmer.stem(t))
-        .filter(|s| !text::is_stopword(s))
-        .map(|s| hash32(&s))
+fn content_words(raw: &[&str], stems: &[String]) -> Vec<u32> {
+    raw.iter()
+        .zip(stems)
+        .filter(|(t, stem)| is_content_word(t, stem))
+        .map(|(_, stem)| hash32(stem))
         .collect()
+}
+
+/// A token (and its stem) that carries content: two letters or more, and
+/// neither it nor its stem a function word.
+fn is_content_word(token: &str, stem: &str) -> bool {
+    token.chars().nth(1).is_some() && !text::is_stopword(token) && !text::is_stopword(stem)
 }
 
 /// LSH bands over the MinHash of the content words, numbered after the shingle bands.
