@@ -433,29 +433,32 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 .collect();
             let report = tokio::task::spawn_blocking(move || {
                 let labels: Vec<&std::path::Path> = labels.iter().map(PathBuf::as_path).collect();
-                let mut report = crate::eval::dedup(
-                    pairs.as_deref(),
-                    semeval.as_deref(),
-                    &labels,
-                    corpus.as_deref(),
-                )?;
-                if let (true, Some(corpus)) = (replay, corpus.as_deref()) {
-                    let dir = std::env::temp_dir().join(format!(
+                // The replay's database lives in a fresh temporary folder, removed after.
+                let dir = replay.then(|| {
+                    std::env::temp_dir().join(format!(
                         "marsad-replay-{}-{}",
                         std::process::id(),
                         std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)
                             .map(|d| d.as_nanos())
                             .unwrap_or(0)
-                    ));
-                    let _ = std::fs::remove_dir_all(&dir);
-                    std::fs::create_dir_all(&dir)?;
-                    let result = crate::eval::replay(&mut report, corpus, &dir.join("replay.db"));
-                    let _ = std::fs::remove_dir_all(&dir);
-                    let stored = result?;
-                    tracing::info!(stored, "replayed the labelled days");
+                    ))
+                });
+                if let Some(dir) = &dir {
+                    let _ = std::fs::remove_dir_all(dir);
+                    std::fs::create_dir_all(dir)?;
                 }
-                std::io::Result::Ok(report)
+                let report = crate::eval::dedup(
+                    pairs.as_deref(),
+                    semeval.as_deref(),
+                    &labels,
+                    corpus.as_deref(),
+                    dir.as_ref().map(|d| d.join("replay.db")).as_deref(),
+                );
+                if let Some(dir) = &dir {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                report
             })
             .await??;
             println!("{report}");

@@ -646,15 +646,38 @@ pub struct LabelledSet {
     pub indexed: Confusion,
     /// Share of true pairs (weighted) that share an LSH band: the index's recall.
     pub lsh_recall: f64,
-    /// Every labelled pair's similarity, for fitting the decision
-    /// (`eval dedup --features`): id, label, weight, same outlet, measures.
-    pub rows: Vec<(String, bool, f64, bool, crate::dedup::Similarity)>,
-    /// The labelled pairs: corpus file, the two article indexes, label, weight.
-    pub pairs: Vec<(String, usize, usize, bool, f64)>,
+    /// Every labelled pair, with its measures (what `eval dedup --features` writes).
+    pub pairs: Vec<LabelledPair>,
     /// After replaying whole days through the store (`eval dedup --replay`):
     /// whether the two articles ended in the same story. This counts what a
     /// reader sees, stories joined through a third copy included.
     pub replayed: Option<Confusion>,
+}
+
+/// One labelled SaudiNewsNet pair and what dedup made of it.
+#[derive(Debug, Clone)]
+pub struct LabelledPair {
+    /// The corpus file (one day).
+    pub file: String,
+    /// The two articles' indexes in that day.
+    pub i: usize,
+    /// See `i`.
+    pub j: usize,
+    /// The label: the same story?
+    pub actual: bool,
+    /// Its weight (band population over band sample size).
+    pub weight: f64,
+    /// Both from one outlet.
+    pub same_outlet: bool,
+    /// The measures between the two.
+    pub sim: crate::dedup::Similarity,
+}
+
+impl LabelledPair {
+    /// `file#i-j`.
+    fn id(&self) -> String {
+        format!("{}#{}-{}", self.file, self.i, self.j)
+    }
 }
 
 fn decide_pair(
@@ -687,6 +710,7 @@ pub fn dedup(
     semeval: Option<&Path>,
     labels: &[&Path],
     corpus: Option<&Path>,
+    replay_db: Option<&Path>,
 ) -> std::io::Result<DedupReport> {
     let mut report = DedupReport::default();
     if let Some(p) = pairs {
@@ -756,6 +780,10 @@ pub fn dedup(
                 .saudinewsnet
                 .push(labelled_set(labels, corpus, &mut days)?);
         }
+        if let Some(db) = replay_db {
+            let stored = replay(&mut report, &days, db)?;
+            tracing::info!(stored, "replayed the labelled days");
+        }
     }
     Ok(report)
 }
@@ -767,12 +795,15 @@ pub fn feature_table(report: &DedupReport) -> String {
         "set\tid\tsame_story\tweight\tsame_outlet\tcontainment\tjaccard\ttitle\twords\tlead_words\ttitle_in_lead\tnumbers_differ\tscore\n",
     );
     for set in &report.saudinewsnet {
-        for (id, actual, weight, same_outlet, sim) in &set.rows {
+        for p in &set.pairs {
+            let sim = &p.sim;
             out.push_str(&format!(
-                "{}\t{id}\t{}\t{weight:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{:.4}\n",
+                "{}\t{}\t{}\t{:.3}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{:.4}\n",
                 set.name,
-                u8::from(*actual),
-                u8::from(*same_outlet),
+                p.id(),
+                u8::from(p.actual),
+                p.weight,
+                u8::from(p.same_outlet),
                 sim.containment,
                 sim.jaccard,
                 sim.title,
@@ -795,23 +826,19 @@ fn read_day(path: &Path) -> std::io::Result<Vec<serde_json::Value>> {
     serde_json::from_str(&json).map_err(std::io::Error::other)
 }
 
-/// Replays every day that the labelled pairs come from, whole and in date
-/// order, through a new store at `db` (the real fingerprints, LSH lookup,
-/// decision and story merging), then checks each labelled pair: did its two
-/// articles end in the same story? Returns how many articles were stored.
-pub fn replay(report: &mut DedupReport, corpus: &Path, db: &Path) -> std::io::Result<usize> {
+/// Replays every day that the labelled pairs come from (already read, in
+/// `days`), whole and in date order, through a new store at `db` (the real
+/// fingerprints, LSH lookup, decision and story merging), then checks each
+/// labelled pair: did its two articles end in the same story? Returns how
+/// many articles were stored.
+fn replay(
+    report: &mut DedupReport,
+    days: &HashMap<String, Vec<serde_json::Value>>,
+    db: &Path,
+) -> std::io::Result<usize> {
     use crate::store::{NewArticle, Store};
-    let mut files: Vec<String> = report
-        .saudinewsnet
-        .iter()
-        .flat_map(|s| s.pairs.iter().map(|p| p.0.clone()))
-        .collect();
-    files.sort();
-    files.dedup();
-    let mut days = Vec::new();
-    for file in &files {
-        days.push((file.clone(), read_day(&corpus.join(file))?));
-    }
+    let mut days: Vec<(&String, &Vec<serde_json::Value>)> = days.iter().collect();
+    days.sort_by_key(|(file, _)| file.as_str());
     let mut sources: Vec<String> = days
         .iter()
         .flat_map(|(_, d)| {
@@ -895,13 +922,13 @@ pub fn replay(report: &mut DedupReport, corpus: &Path, db: &Path) -> std::io::Re
         .map_err(std::io::Error::other)?;
     for set in &mut report.saudinewsnet {
         let mut c = Confusion::default();
-        for (file, i, j, actual, weight) in &set.pairs {
+        for p in &set.pairs {
             let (a, b) = (
-                story_of.get(&format!("{file}#{i}")),
-                story_of.get(&format!("{file}#{j}")),
+                story_of.get(&format!("{}#{}", p.file, p.i)),
+                story_of.get(&format!("{}#{}", p.file, p.j)),
             );
             let same = a.is_some() && a == b;
-            c.add(same, *actual, *weight, &format!("{file}#{i}-{j}"), || {
+            c.add(same, p.actual, p.weight, &p.id(), || {
                 format!("replayed, {}", set.name)
             });
         }
@@ -965,20 +992,22 @@ fn labelled_set(
                 banded_true += weight;
             }
         }
-        let id = format!("{file}#{}-{}", item["i"], item["j"]);
+        let pair = LabelledPair {
+            file: file.to_string(),
+            i: item["i"].as_u64().unwrap_or(0) as usize,
+            j: item["j"].as_u64().unwrap_or(0) as usize,
+            actual,
+            weight,
+            same_outlet,
+            sim,
+        };
+        let id = pair.id();
         set.decision.add(same, actual, weight, &id, || {
             format!("{sim:?} {}", item["why"])
         });
         set.indexed
             .add(same && banded, actual, weight, &id, String::new);
-        set.rows.push((id, actual, weight, same_outlet, sim));
-        set.pairs.push((
-            file.to_string(),
-            item["i"].as_u64().unwrap_or(0) as usize,
-            item["j"].as_u64().unwrap_or(0) as usize,
-            actual,
-            weight,
-        ));
+        set.pairs.push(pair);
     }
     set.lsh_recall = if all_true > 0.0 {
         banded_true / all_true
