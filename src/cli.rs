@@ -364,6 +364,26 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     for (id, f1) in report.worst.iter().take(15) {
                         println!("  {id}: F1 {f1:.3}");
                     }
+                    for (id, reason) in &report.refused {
+                        println!("  {id}: the gate refuses it: {reason}");
+                    }
+                    let n = report.headline_support.len().max(1) as f64;
+                    let sweep: Vec<String> = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4]
+                        .iter()
+                        .map(|t| {
+                            let own = report.headline_support.iter().filter(|s| s.0 < *t).count();
+                            let other = report.headline_support.iter().filter(|s| s.1 < *t).count();
+                            format!(
+                                "<{t}: own {:.1} %, another's {:.1} %",
+                                own as f64 * 100.0 / n,
+                                other as f64 * 100.0 / n
+                            )
+                        })
+                        .collect();
+                    println!(
+                        "  headline support below a threshold: {}",
+                        sweep.join(" | ")
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -473,7 +493,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                             .iter()
                             .filter_map(|s| s.replayed.as_ref()),
                     )
-                    .chain([&report.semeval_ar])
+                    .chain([&report.semeval_monolingual])
                 {
                     for e in &c.errors {
                         println!("  {e}");
@@ -682,7 +702,8 @@ async fn extract_one(
         ex.text.split_whitespace().count(),
         ex.link_density
     );
-    if let Err(reason) = crate::extract::gate(&ex, "", src.as_ref().and_then(|s| s.lang.as_deref()))
+    if let Err(reason) =
+        crate::extract::gate(&ex, "", "", src.as_ref().and_then(|s| s.lang.as_deref()))
     {
         println!("quality gate: would keep the feed's text ({reason})");
     }

@@ -128,27 +128,15 @@ pub fn stemmed_tokens(text: &str, lang: Option<&str>) -> Vec<String> {
     text::tokens(&normalized).map(|t| stemmer.stem(t)).collect()
 }
 
-/// Strips an outlet suffix such as "… - Libya Herald" or "… | الوسط" from a title.
-fn clean_title(title: &str) -> &str {
-    for sep in [" - ", " | ", " – ", " — "] {
-        if let Some(i) = title.rfind(sep) {
-            let tail = &title[i + sep.len()..];
-            if tail.split_whitespace().count() <= 4 && i > tail.len() {
-                return &title[..i];
-            }
-        }
-    }
-    title
-}
-
 /// Fingerprints an article from its title and plain-text body.
 pub fn fingerprint(title: &str, body: &str, lang: Option<&str>) -> Fingerprint {
     // The body is normalised, tokenised and stemmed once; shingles, content
     // words and the lead are all read from that.
     let stemmer = text::Stemmer::new(lang);
-    let title_tokens: Vec<String> = text::tokens(&text::normalize(clean_title(title)))
-        .map(|t| stemmer.stem(t))
-        .collect();
+    let title_tokens: Vec<String> =
+        text::tokens(&text::normalize(text::strip_outlet_suffix(title)))
+            .map(|t| stemmer.stem(t))
+            .collect();
     let body_normalized = text::normalize(body);
     let raw_tokens: Vec<&str> = text::tokens(&body_normalized).collect();
     let body_tokens: Vec<String> = raw_tokens.iter().map(|t| stemmer.stem(t)).collect();
@@ -219,7 +207,7 @@ fn lead(raw: &[&str], stems: &[String]) -> Vec<u32> {
             if t.len() > 1 && !year {
                 hashes.push(hash32(t) | NUMBER_BIT);
             }
-        } else if is_content_word(t, stem) {
+        } else if text::is_content_word(t, stem) {
             hashes.push(hash32(stem) & !NUMBER_BIT);
             words += 1;
         }
@@ -232,15 +220,9 @@ fn lead(raw: &[&str], stems: &[String]) -> Vec<u32> {
 fn content_words(raw: &[&str], stems: &[String]) -> Vec<u32> {
     raw.iter()
         .zip(stems)
-        .filter(|(t, stem)| is_content_word(t, stem))
+        .filter(|(t, stem)| text::is_content_word(t, stem))
         .map(|(_, stem)| hash32(stem))
         .collect()
-}
-
-/// A token (and its stem) that carries content: two letters or more, and
-/// neither it nor its stem a function word.
-fn is_content_word(token: &str, stem: &str) -> bool {
-    token.chars().nth(1).is_some() && !text::is_stopword(token) && !text::is_stopword(stem)
 }
 
 /// LSH bands over the MinHash of the content words, numbered after the shingle bands.
@@ -870,14 +852,5 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
-    }
-
-    #[test]
-    fn outlet_suffix_is_removed_from_titles() {
-        assert_eq!(
-            clean_title("Clashes erupt in Zawiya - Libya Herald"),
-            "Clashes erupt in Zawiya"
-        );
-        assert_eq!(clean_title("A - B"), "A - B");
     }
 }

@@ -1115,6 +1115,15 @@ pub struct ExtractReport {
     pub worst: Vec<(String, f64)>,
     /// Peak resident memory of the process, MiB (VmHWM).
     pub peak_rss_mib: f64,
+    /// Pages (all real articles) that the quality gate would refuse, with the
+    /// reason, given the page's headline and no feed text.
+    pub refused: Vec<(String, String)>,
+    /// Share of pages the gate refuses when given another page's headline
+    /// (the wrong page for the entry, as a soft 404 or a wall would be).
+    pub wrong_page_refused: f64,
+    /// Per page, the share of its own headline and of another page's that it
+    /// holds (see [`crate::extract::headline_support`]), where both can be judged.
+    pub headline_support: Vec<(f64, f64)>,
 }
 
 /// The process's peak resident set size in MiB, from /proc (0 where unavailable).
@@ -1134,12 +1143,14 @@ impl std::fmt::Display for ExtractReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} pages: precision {:.3}  recall {:.3}  F1 {:.3}  F1≥0.9 {:.1} %  |  {:.0} pages/s, {:.1} MB/s, median {:.2} ms (one core), peak RSS {:.0} MiB",
+            "{} pages: precision {:.3}  recall {:.3}  F1 {:.3}  F1≥0.9 {:.1} %  gate refuses {} (and {:.1} % under another page's headline)  |  {:.0} pages/s, {:.1} MB/s, median {:.2} ms (one core), peak RSS {:.0} MiB",
             self.docs,
             self.precision,
             self.recall,
             self.f1,
             self.good * 100.0,
+            self.refused.len(),
+            self.wrong_page_refused * 100.0,
             self.pages_per_sec,
             self.mb_per_sec,
             self.median_ms,
@@ -1208,6 +1219,8 @@ struct Case {
     path: PathBuf,
     url: String,
     truth: String,
+    /// The headline the truth gives, if any (else the page's own is used).
+    title: Option<String>,
 }
 
 impl Case {
@@ -1252,6 +1265,7 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
                     .unwrap_or("https://example.com/")
                     .to_string(),
                 truth: gt[id]["articleBody"].as_str().unwrap_or("").to_string(),
+                title: None,
             });
         }
     } else if dir.join("ground-truth").is_dir() {
@@ -1281,6 +1295,7 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
                     .as_str()
                     .unwrap_or("")
                     .to_string(),
+                title: gt["ground_truth"]["title"].as_str().map(str::to_string),
             });
         }
     } else {
@@ -1308,6 +1323,7 @@ fn load_cases(dir: &Path) -> std::io::Result<Vec<Case>> {
                     .unwrap_or("https://example.com/")
                     .to_string(),
                 truth: gt["body"].as_str().unwrap_or("").to_string(),
+                title: gt["title"].as_str().map(str::to_string),
             });
         }
     }
@@ -1322,6 +1338,7 @@ pub fn extraction(dir: &Path, dump: Option<&Path>) -> std::io::Result<ExtractRep
     let mut times = Vec::with_capacity(cases.len());
     let mut total_bytes = 0usize;
     let mut total_time = 0.0f64;
+    let (mut pages, mut headlines) = (Vec::new(), Vec::new());
     for case in &cases {
         let url = url::Url::parse(&case.url)
             .unwrap_or_else(|_| url::Url::parse("https://example.com/").expect("static URL"));
@@ -1334,14 +1351,30 @@ pub fn extraction(dir: &Path, dump: Option<&Path>) -> std::io::Result<ExtractRep
         };
         // Median of three runs per page: this machine is shared and noisy.
         let mut runs = [0.0f64; 3];
-        let mut got = String::new();
+        let mut extracted = None;
         for run in &mut runs {
             let started = std::time::Instant::now();
-            got = crate::extract::extract(&page, None)
-                .map(|e| e.text)
-                .unwrap_or_default();
+            extracted = crate::extract::extract(&page, None).ok();
             *run = started.elapsed().as_secs_f64();
         }
+        let got = extracted
+            .as_ref()
+            .map(|e| e.text.clone())
+            .unwrap_or_default();
+        // Every page here is a real article: the gate should keep it.
+        if let Some(ex) = &extracted {
+            let headline = case.title.as_deref().or(ex.meta.title.as_deref());
+            if let Err(reason) = crate::extract::gate(ex, "", headline.unwrap_or(""), None) {
+                report.refused.push((case.id.clone(), reason));
+            }
+        }
+        headlines.push(
+            case.title
+                .clone()
+                .or_else(|| extracted.as_ref().and_then(|e| e.meta.title.clone()))
+                .unwrap_or_default(),
+        );
+        pages.push(extracted);
         runs.sort_by(f64::total_cmp);
         let secs = runs[1];
         times.push(secs * 1000.0);
@@ -1357,6 +1390,27 @@ pub fn extraction(dir: &Path, dump: Option<&Path>) -> std::io::Result<ExtractRep
         report.good += f64::from(u8::from(f >= 0.9));
         report.worst.push((case.id.clone(), f));
     }
+    // Each page under the next page's headline, as a soft 404 or a wall
+    // showing the wrong text would arrive: the share the gate refuses.
+    let mut wrong = 0usize;
+    for (i, page) in pages.iter().enumerate() {
+        let other = &headlines[(i + 1) % headlines.len()];
+        if let Some(ex) = page
+            && other != &headlines[i]
+        {
+            wrong += 1;
+            if crate::extract::gate(ex, "", other, None).is_err() {
+                report.wrong_page_refused += 1.0;
+            }
+            if let (Some(right), Some(wrong)) = (
+                crate::extract::headline_support(ex, &headlines[i], None),
+                crate::extract::headline_support(ex, other, None),
+            ) {
+                report.headline_support.push((right, wrong));
+            }
+        }
+    }
+    report.wrong_page_refused /= wrong.max(1) as f64;
     let n = cases.len().max(1) as f64;
     report.docs = cases.len();
     report.precision /= n;

@@ -444,7 +444,15 @@ pub async fn fetch_full_texts(
             text::html_to_text(e.content.as_deref().or(e.summary.as_deref()).unwrap_or(""));
         let (ctx, source) = (ctx.clone(), source.clone());
         let lang = e.lang.clone().or_else(|| source.lang.clone());
-        tasks.spawn(async move { (i, full_text(&ctx, &source, link, feed_text, lang).await) });
+        let headline = e.title.clone();
+        tasks.spawn(async move {
+            let entry = EntryText {
+                feed_text,
+                headline,
+                lang,
+            };
+            (i, full_text(&ctx, &source, link, entry).await)
+        });
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
@@ -455,13 +463,19 @@ pub async fn fetch_full_texts(
     out
 }
 
-async fn full_text(
-    ctx: &Context,
-    source: &Source,
-    url: url::Url,
+/// What the feed says of an entry, for judging its page.
+struct EntryText {
     feed_text: String,
+    headline: String,
     lang: Option<String>,
-) -> FullText {
+}
+
+async fn full_text(ctx: &Context, source: &Source, url: url::Url, entry: EntryText) -> FullText {
+    let EntryText {
+        feed_text,
+        headline,
+        lang,
+    } = entry;
     if source.respect_robots && !ctx.robots.allowed(&ctx.fetcher, &url).await {
         return FullText::feed(format!("robots.txt disallows {}", url.path()));
     }
@@ -496,7 +510,7 @@ async fn full_text(
         tracing::warn!(source = %name, url = %url, "the extract rule matched nothing on this page; fell back to the generic extractor (the rule may be stale)");
     }
     let words = extracted.text.split_whitespace().count();
-    match extract::gate(&extracted, &feed_text, lang.as_deref()) {
+    match extract::gate(&extracted, &feed_text, &headline, lang.as_deref()) {
         Ok(()) => FullText {
             record: serde_json::json!({
                 "method": extracted.method,

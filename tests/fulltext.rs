@@ -55,11 +55,28 @@ async fn new_articles_get_their_full_text() {
         vec![Reply::ok("text/html; charset=utf-8", wp.clone())],
     );
     server.script("/gone/4", vec![Reply::status(404)]);
+    // A deleted article whose URL now answers 200 with another story (a soft 404).
+    let (other_story, _) = fixture_page("05-A-sharara-oilfield-output");
+    server.script(
+        "/moved/5",
+        vec![Reply::ok("text/html; charset=utf-8", other_story)],
+    );
+    // A consent wall served instead of the article.
+    let wall = format!(
+        "<html lang=\"ar\"><head><title>إشعار الخصوصية</title></head><body><div class=\"consent\"><h2>نحن نحترم خصوصيتك</h2>{}</div></body></html>",
+        "<p>نستخدم نحن وشركاؤنا ملفات تعريف الارتباط وتقنيات مماثلة لتخزين المعلومات على جهازك والوصول إليها، ولتخصيص المحتوى والإعلانات وقياس الجمهور. يمكنك قبول خياراتك أو إدارتها في أي وقت من صفحة الإعدادات.</p>".repeat(2)
+    );
+    server.script(
+        "/consent/6",
+        vec![Reply::ok("text/html; charset=utf-8", wall)],
+    );
     let items = [
         ("/news/1", "اشتباكات عين زارة"),
         ("/legacy/2", "خطة أمنية"),
         ("/private/3", "خبر محجوب"),
         ("/gone/4", "خبر محذوف"),
+        ("/moved/5", "رئيس الأركان العامة يلتقي نائب قائد أفريكوم"),
+        ("/consent/6", "خفر السواحل ينقذ مهاجرين قبالة زوارة"),
     ];
     server.script(
         "/feed",
@@ -90,7 +107,7 @@ async fn new_articles_get_their_full_text() {
         .await
         .expect("pass");
     let outlet = reports.iter().find(|r| r.name == "Outlet").expect("report");
-    assert_eq!((outlet.full_text, outlet.feed_text), (2, 2), "{outlet:?}");
+    assert_eq!((outlet.full_text, outlet.feed_text), (2, 4), "{outlet:?}");
 
     let lines = common::exported(&ctx.store);
     let find = |source: &str, path: &str| {
@@ -142,6 +159,19 @@ async fn new_articles_get_their_full_text() {
         "{}",
         gone["extraction"]
     );
+    // Pages that are not the entry's article keep the feed's text, and say why.
+    for path in ["/moved/5", "/consent/6"] {
+        let line = find("Outlet", path);
+        assert_eq!(line["extraction"]["method"], "feed", "{path}");
+        assert!(
+            line["extraction"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("headline")),
+            "{path}: {}",
+            line["extraction"]
+        );
+        assert_eq!(line["text"], "مقتطف قصير من الخبر.", "{path}");
+    }
     // A source may ignore robots.txt when its operator says so.
     assert_ne!(
         find("Impolite", "/private/3")["extraction"]["method"],

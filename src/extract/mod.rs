@@ -389,7 +389,12 @@ pub fn extract(page: &Page<'_>, rule: Option<&SiteRule>) -> Result<Extracted, Ex
 /// Decides whether an extraction is better than the feed's own text; `Err`
 /// says why not (empty, much shorter than the feed, mostly links, or in
 /// another language than the page).
-pub fn gate(ex: &Extracted, feed_text: &str, expected_lang: Option<&str>) -> Result<(), String> {
+pub fn gate(
+    ex: &Extracted,
+    feed_text: &str,
+    headline: &str,
+    expected_lang: Option<&str>,
+) -> Result<(), String> {
     let words = ex.text.split_whitespace().count();
     let feed_words = feed_text.split_whitespace().count();
     if words < 20 && words < feed_words {
@@ -420,7 +425,77 @@ pub fn gate(ex: &Extracted, feed_text: &str, expected_lang: Option<&str>) -> Res
             "in another language ({got}) than the page ({want})"
         ));
     }
+    if let Some(reason) = unrelated_to_entry(ex, feed_text, headline, expected_lang) {
+        return Err(reason);
+    }
     Ok(())
+}
+
+/// Below this share of the headline's words (in the page's text or its own
+/// title), a page is not the entry's article.
+pub const HEADLINE_SUPPORT: f64 = 0.2;
+
+/// How much of the page's text, from its start, is searched for the headline.
+const LEAD_WORDS: usize = 150;
+
+/// The share of the headline's content words (figures aside) that the page
+/// holds, in its text or in its own title, whichever is more; `None` when
+/// the headline has fewer than three such words in Arabic or Latin script,
+/// too few to judge.
+pub fn headline_support(ex: &Extracted, headline: &str, lang: Option<&str>) -> Option<f64> {
+    let lang = ex.meta.lang.as_deref().or(lang);
+    let mut head = text::content_stems(text::strip_outlet_suffix(headline), lang, false);
+    // Scripts written without spaces (Chinese, Japanese) have no words to compare here.
+    head.retain(|w| {
+        w.chars().all(|c| {
+            text::is_arabic(c)
+                || c.is_ascii_alphanumeric()
+                || ('\u{00C0}'..='\u{024F}').contains(&c)
+        })
+    });
+    if head.len() < 3 {
+        return None;
+    }
+    let share = |other: &str| {
+        let words = text::content_stems(other, lang, true);
+        head.iter().filter(|w| words.contains(*w)).count() as f64 / head.len() as f64
+    };
+    let lead: String = ex
+        .text
+        .split_whitespace()
+        .take(LEAD_WORDS)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(share(&lead).max(share(ex.meta.title.as_deref().unwrap_or(""))))
+}
+
+/// Why a page is not the entry's article: too little of the entry's headline
+/// in its text and its own title ([`headline_support`]). That is a consent,
+/// login or bot wall, a soft 404 that shows another story, a section front.
+/// A page titled with the headline is the right page even when the body
+/// never repeats it (wordplay, listicles); so is one that holds half the
+/// feed's own summary, when that has ten content words or more.
+fn unrelated_to_entry(
+    ex: &Extracted,
+    feed_text: &str,
+    headline: &str,
+    lang: Option<&str>,
+) -> Option<String> {
+    let support = headline_support(ex, headline, lang)?;
+    if support >= HEADLINE_SUPPORT {
+        return None;
+    }
+    let lang = ex.meta.lang.as_deref().or(lang);
+    let feed = text::content_stems(feed_text, lang, false);
+    let page = text::content_stems(&ex.text, lang, true);
+    let held = feed.iter().filter(|w| page.contains(*w)).count();
+    if feed.len() >= 10 && held * 2 >= feed.len() {
+        return None;
+    }
+    Some(format!(
+        "holds {:.0} % of the headline's words: a consent, login or error page, or another article",
+        support * 100.0
+    ))
 }
 
 #[cfg(test)]
@@ -550,11 +625,65 @@ mod tests {
         ));
         let feed = "عقدت اللجنة العسكرية المشتركة اجتماعها في سرت ".repeat(10);
         assert!(
-            gate(&ex, &feed, Some("ar"))
+            gate(&ex, &feed, "", Some("ar"))
                 .is_err_and(|r| r.contains("almost empty") || r.contains("shorter"))
         );
         let english = page(&format!("<html lang=\"ar\"><body><article>{}</article></body></html>", "<p>The joint military commission met in Sirte on Friday to discuss the departure of mercenaries from the country.</p>".repeat(5)));
-        assert!(gate(&english, "", Some("ar")).is_err_and(|r| r.contains("another language")));
+        assert!(gate(&english, "", "", Some("ar")).is_err_and(|r| r.contains("another language")));
+    }
+
+    #[test]
+    fn a_page_that_is_not_the_entrys_article_is_refused() {
+        let article = page(&format!(
+            "<html lang=\"ar\"><head><title>بوابة الوسط</title></head><body><article>{}</article></body></html>",
+            "<p>عقدت اللجنة العسكرية المشتركة 5+5 اجتماعها في سرت لبحث إخراج المرتزقة من البلاد وتوحيد المؤسسة العسكرية.</p>".repeat(4)
+        ));
+        // The page's own story, under its own headline (with an outlet suffix), passes.
+        let own = "اللجنة العسكرية المشتركة تجتمع في سرت - بوابة الوسط";
+        assert_eq!(gate(&article, "", own, Some("ar")), Ok(()));
+        // A soft 404 or a wall shows another text: the headline's words are nowhere in it.
+        let other = "ارتفاع أسعار الذهب في الأسواق العالمية";
+        assert!(
+            gate(&article, "", other, Some("ar")).is_err_and(|r| r.contains("headline")),
+            "another story is refused"
+        );
+        // The same holds for a consent wall in English under an English headline.
+        let wall = page(&format!(
+            "<html lang=\"en\"><body><div class=\"consent\">{}</div></body></html>",
+            "<p>We and our partners use cookies and similar technologies to store and access information on your device, to personalise content and advertising, and to measure audiences. You can accept or manage your choices at any time.</p>".repeat(2)
+        ));
+        assert!(
+            gate(
+                &wall,
+                "",
+                "Libyan coast guard intercepts 187 migrants off Zuwara",
+                Some("en")
+            )
+            .is_err_and(|r| r.contains("consent")),
+        );
+        // A wordplay headline is rescued by a feed summary that the page holds.
+        let summary = "عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد وتوحيد المؤسسة العسكرية";
+        assert_eq!(gate(&article, summary, other, Some("ar")), Ok(()));
+        // Headlines too short to judge are not checked.
+        assert_eq!(gate(&article, "", "عاجل", Some("ar")), Ok(()));
+        // A page titled with the headline is the right page, whatever its body says.
+        let listicle = page(&format!(
+            "<html lang=\"en\"><head><title>Four things to do in October</title></head><body><article>{}</article></body></html>",
+            "<p>Cheer on juniors and young riders as they display their skills at the finals in Gladstone, with the historic show and its trade fair.</p>".repeat(3)
+        ));
+        assert_eq!(
+            gate(&listicle, "", "Four things to do in October", Some("en")),
+            Ok(())
+        );
+        assert!(
+            gate(
+                &listicle,
+                "",
+                "Libyan coast guard intercepts migrants",
+                Some("en")
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -126,6 +126,50 @@ fn strip_tags(html: &str, blocks: bool) -> String {
     out
 }
 
+/// Strips an outlet suffix such as "… - Libya Herald" or "… | الوسط" from a title.
+pub fn strip_outlet_suffix(title: &str) -> &str {
+    for sep in [" - ", " | ", " – ", " — "] {
+        if let Some(i) = title.rfind(sep) {
+            let tail = &title[i + sep.len()..];
+            if tail.split_whitespace().count() <= 4 && i > tail.len() {
+                return &title[..i];
+            }
+        }
+    }
+    title
+}
+
+/// A normalised token (and its stem) that carries content: two letters or
+/// more, and neither it nor its stem a function word.
+pub fn is_content_word(token: &str, stem: &str) -> bool {
+    token.chars().nth(1).is_some() && !is_stopword(token) && !is_stopword(stem)
+}
+
+/// The distinct stems of a text's content words, figures left out: what two
+/// texts must share to be about the same thing. With `variants`, an Arabic
+/// word also gives its stem without a one-letter proclitic ([`stem_variants`]:
+/// `بنائب` gives `نايب` too), for the side that is searched.
+pub fn content_stems(
+    text: &str,
+    lang: Option<&str>,
+    variants: bool,
+) -> std::collections::HashSet<String> {
+    let stemmer = Stemmer::new(lang);
+    let normalized = normalize(text);
+    let mut out = std::collections::HashSet::new();
+    for t in tokens(&normalized).filter(|t| !t.chars().all(|c| c.is_ascii_digit())) {
+        let stem = stemmer.stem(t);
+        if !is_content_word(t, &stem) {
+            continue;
+        }
+        if variants && t.chars().next().is_some_and(is_arabic) {
+            out.extend(stem_variants(t));
+        }
+        out.insert(stem);
+    }
+    out
+}
+
 /// Collapses runs of white space (including no-break spaces) to one space and trims.
 pub fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -240,5 +284,44 @@ mod tests {
             Some("en")
         );
         assert_eq!(guess_lang("42"), None);
+    }
+
+    #[test]
+    fn outlet_suffix_is_removed_from_titles() {
+        assert_eq!(
+            strip_outlet_suffix("Clashes erupt in Zawiya - Libya Herald"),
+            "Clashes erupt in Zawiya"
+        );
+        assert_eq!(strip_outlet_suffix("A - B"), "A - B");
+    }
+
+    #[test]
+    fn content_stems_meet_across_clitics_and_drop_function_words_and_figures() {
+        let head = content_stems(
+            "رئيس الأركان يلتقي نائب قائد أفريكوم في 2026",
+            Some("ar"),
+            false,
+        );
+        let body = content_stems(
+            "التقى رئيس اركان الجيش الليبي بنائب قائد القيادة الافريكوم",
+            Some("ar"),
+            true,
+        );
+        assert!(
+            !head.contains("في") && !head.iter().any(|w| w.contains("2026")),
+            "{head:?}"
+        );
+        for w in ["افريكوم", "قائد", "نائب"] {
+            let stem = Stemmer::new(Some("ar")).stem(&normalize(w));
+            assert!(
+                head.contains(&stem) && body.contains(&stem),
+                "{w}: {head:?} {body:?}"
+            );
+        }
+        let en = content_stems("The army said clashes were over", Some("en"), false);
+        assert!(
+            en.contains("clash") && !en.contains("the") && !en.contains("were"),
+            "{en:?}"
+        );
     }
 }
