@@ -36,6 +36,11 @@ pub const LEAD_MINHASH: usize = 20;
 pub const LEAD_BANDS: usize = 10;
 /// Candidates further apart than this in time are different stories.
 pub const WINDOW_SECS: i64 = 4 * 86_400;
+/// LSH rows of articles dated and fetched longer ago than this are dropped
+/// (`Store::prune_index`): only an entry dated weeks in the past could still
+/// reach them, and they are most of what an article costs to keep. Exact
+/// duplicates (URL, GUID, body hash) are found at any age.
+pub const INDEX_RETENTION_SECS: i64 = 30 * 86_400;
 /// Content-word Jaccard above which two outlets' texts are one dispatch
 /// rewritten (sentences reordered and reworded, so 3-word shingles break up).
 /// Different stories on one subject (two clashes, two meetings) share much

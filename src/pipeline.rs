@@ -762,6 +762,11 @@ pub async fn poll_sources(
             Err(e) => tracing::error!(error = %e, "a poll task failed"),
         }
     }
+    match ctx.store.prune_index(now() - dedup::INDEX_RETENTION_SECS) {
+        Ok(0) => {}
+        Ok(rows) => tracing::info!(rows, "dropped near-duplicate index rows older than 30 days"),
+        Err(e) => tracing::warn!(error = %e, "could not prune the near-duplicate index"),
+    }
     Ok(reports.into_iter().flatten().collect())
 }
 

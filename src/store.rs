@@ -744,6 +744,22 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Drops the LSH rows of articles both dated and fetched before `before`
+    /// (Unix seconds), so the near-duplicate index holds recent articles only
+    /// and stops growing with the archive. The articles themselves, and exact
+    /// duplicate detection, are untouched. Returns how many rows went. The cost
+    /// is that of the rows dropped, not of the archive: old articles are found
+    /// by id, which grows with time.
+    pub fn prune_index(&self, before: i64) -> Result<usize, StoreError> {
+        let conn = self.lock();
+        conn.execute(
+            "DELETE FROM lsh WHERE time < ?1 AND article_id <=
+               (SELECT id FROM articles WHERE fetched < ?1 ORDER BY id DESC LIMIT 1)",
+            [before],
+        )
+        .map_err(|e| self.err(e))
+    }
+
     /// Changes whenever anything published may have changed (for caching the rendered feed):
     /// the write generation and the number of articles.
     pub fn stamp(&self) -> Result<(i64, i64), StoreError> {
@@ -1311,6 +1327,59 @@ mod tests {
             .query_row("SELECT count(*) FROM sources", [], |r| r.get(0))
             .expect("sources");
         assert_eq!(sources, 1, "the data survives the upgrade");
+    }
+
+    #[test]
+    fn pruning_drops_old_index_rows_only_and_exact_copies_still_join() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let store = Store::open(&path).expect("open");
+        store
+            .sync_sources([("A", "https://a.ly/"), ("B", "https://b.ly/")])
+            .expect("sync");
+        let body = "أعلن جهاز خفر السواحل وأمن الموانئ انتشال جثث سبعة عشر مهاجرا غير نظامي بينهم ثلاث نساء وطفل إثر غرق قارب مطاطي على بعد نحو اثني عشر ميلا بحريا شمال مدينة زوارة فجر الخميس وأوضح المتحدث باسم الجهاز أن دوريات الإنقاذ تمكنت من انتشال واحد وأربعين ناجيا نقلوا إلى ميناء زوارة";
+        let old = article("guid:1", "غرق قارب قبالة زوارة", body);
+        let bands = old.fingerprint.bands.len() as i64;
+        let mut recent = article(
+            "guid:2",
+            "اشتباكات في جنزور",
+            "اندلعت اشتباكات مسلحة بين مجموعتين في منطقة جنزور غرب العاصمة طرابلس مساء الأحد استخدمت فيها الأسلحة المتوسطة ما أدى إلى إغلاق الطريق الساحلي لساعات وإجلاء عائلات من مناطق التماس وفق جهاز الإسعاف والطوارئ الذي أفاد بسقوط جريحين",
+        );
+        recent.published = None;
+        store
+            .record_success("A", (None, None), None, None, &[old, recent], 0, &decide)
+            .expect("store");
+        let db = rusqlite::Connection::open(&path).expect("open");
+        let rows = |key: &str| -> i64 {
+            db.query_row(
+                "SELECT count(*) FROM lsh JOIN articles a ON a.id = lsh.article_id WHERE a.entry_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .expect("count")
+        };
+        assert_eq!((rows("guid:1"), rows("guid:2")), (bands, bands));
+        let cutoff = now() - dedup::INDEX_RETENTION_SECS;
+        // Both were fetched just now: nothing goes, though one is dated 2023.
+        assert_eq!(store.prune_index(cutoff).expect("prune"), 0);
+        // Say the 2023 article was fetched 40 days ago: its rows go, the other's stay.
+        db.execute(
+            "UPDATE articles SET fetched = ?1 WHERE entry_key = 'guid:1'",
+            [now() - 40 * 86_400],
+        )
+        .expect("age");
+        assert_eq!(store.prune_index(cutoff).expect("prune") as i64, bands);
+        assert_eq!((rows("guid:1"), rows("guid:2")), (0, bands));
+        assert_eq!(store.prune_index(cutoff).expect("prune again"), 0);
+        // The article stays, and an exact copy from another outlet still joins its story.
+        let mut copy = article("guid:9", "خفر السواحل ينتشل 17 جثة", body);
+        copy.url = Some("https://b.ly/x".into());
+        copy.canonical_url = dedup::canonical_url("https://b.ly/x");
+        let s = store
+            .record_success("B", (None, None), None, None, &[copy], 0, &decide)
+            .expect("copy");
+        assert_eq!((s.new, s.duplicates), (1, 1));
+        assert_eq!(store.counts().expect("counts").0, 3);
     }
 
     #[test]
