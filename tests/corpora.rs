@@ -85,3 +85,41 @@ fn extraction_meets_its_targets() {
     assert!(report.good >= 0.90, "Scrapinghub: {report}");
     assert!(report.refused.is_empty(), "{:?}", report.refused);
 }
+
+/// Curation on every labelled set in the repository (and the Arabic dev set
+/// when `../shared` is beside it): the targets of the dedup and curation issue,
+/// precision and recall ≥ 0.92 per set, borderline items left out.
+/// `marsad eval curate FILE...` prints the same figures.
+#[test]
+fn curation_meets_its_targets() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let topic = marsad::curate::Topic::new(&marsad::curate::TopicConfig::default())
+        .expect("built-in topic");
+    let mut sets: Vec<std::path::PathBuf> = [
+        "en.jsonl",
+        "fr.jsonl",
+        "heldout-r1-ar.jsonl",
+        "heldout-r1-en.jsonl",
+        "heldout-r1-fr.jsonl",
+    ]
+    .iter()
+    .map(|f| manifest.join("fixtures/curation").join(f))
+    .collect();
+    let dev = manifest.join("../shared/corpora/curation/dev.jsonl");
+    if dev.is_file() {
+        sets.push(dev);
+    } else {
+        eprintln!("skipped: {} is absent", dev.display());
+    }
+    for set in sets {
+        let c = marsad::eval::curation(&topic, &set, &[]).expect("readable");
+        eprintln!("{}: {c}", set.display());
+        assert!(c.tp + c.fn_ >= 25.0, "{}: too few positives", set.display());
+        assert!(
+            c.precision() >= 0.92 && c.recall() >= 0.92,
+            "{}: {c}\n{}",
+            set.display(),
+            c.errors.join("\n")
+        );
+    }
+}
