@@ -170,9 +170,12 @@ pub enum EvalCommand {
     },
     /// Near-duplicate precision and recall on labelled pairs.
     Dedup {
-        /// Adversarial pairs (JSON Lines).
-        #[arg(long, default_value = "fixtures/dedup/pairs.jsonl")]
-        pairs: PathBuf,
+        /// Labelled pairs written for marsad (JSON Lines); repeat for several files.
+        #[arg(
+            long,
+            default_values = ["fixtures/dedup/pairs.jsonl", "fixtures/dedup/heldout-pairs.jsonl"]
+        )]
+        pairs: Vec<PathBuf>,
         /// SemEval-2022 task 8 CSV.
         #[arg(
             long,
@@ -433,7 +436,17 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }) => {
             let present = |p: &PathBuf| p.exists().then_some(p.clone());
             let corpus_path = corpus.clone();
-            let (pairs, semeval, corpus) = (present(&pairs), present(&semeval), present(&corpus));
+            let (semeval, corpus) = (present(&semeval), present(&corpus));
+            let pairs: Vec<PathBuf> = pairs
+                .iter()
+                .filter_map(|p| {
+                    let found = present(p);
+                    if found.is_none() {
+                        eprintln!("note: {} not found; those pairs are skipped", p.display());
+                    }
+                    found
+                })
+                .collect();
             if corpus.is_none() && (replay || features.is_some()) {
                 eprintln!(
                     "note: the SaudiNewsNet corpus {} is missing, so --replay and --features have \
@@ -453,6 +466,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 .collect();
             let report = tokio::task::spawn_blocking(move || {
                 let labels: Vec<&std::path::Path> = labels.iter().map(PathBuf::as_path).collect();
+                let pairs: Vec<&std::path::Path> = pairs.iter().map(PathBuf::as_path).collect();
                 // The replay's database lives in a fresh temporary folder, removed after.
                 let dir = replay.then(|| {
                     std::env::temp_dir().join(format!(
@@ -469,7 +483,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     std::fs::create_dir_all(dir)?;
                 }
                 let report = crate::eval::dedup(
-                    pairs.as_deref(),
+                    &pairs,
                     semeval.as_deref(),
                     &labels,
                     corpus.as_deref(),

@@ -623,8 +623,11 @@ pub fn curation(
 /// Dedup figures on labelled pairs.
 #[derive(Debug, Default)]
 pub struct DedupReport {
-    /// Our adversarial pairs (fixtures/dedup/pairs.jsonl), per language.
+    /// Pairs written for marsad (`fixtures/dedup/*.jsonl`), per file and language.
     pub fixtures: BTreeMap<String, Confusion>,
+    /// The same pairs per file and kind (`republished`, `same-subject-different-event`...):
+    /// how many the decision got right, of how many.
+    pub kinds: BTreeMap<String, (usize, usize)>,
     /// SemEval-2022 task 8, Arabic–Arabic (same ≤ 1.5, different ≥ 3).
     pub semeval_ar: Confusion,
     /// SemEval-2022 task 8, all language pairs with the same language on both sides.
@@ -706,14 +709,18 @@ fn decide_pair(
 
 /// Runs the dedup decision on every labelled pair set that is present.
 pub fn dedup(
-    pairs: Option<&Path>,
+    pairs: &[&Path],
     semeval: Option<&Path>,
     labels: &[&Path],
     corpus: Option<&Path>,
     replay_db: Option<&Path>,
 ) -> std::io::Result<DedupReport> {
     let mut report = DedupReport::default();
-    if let Some(p) = pairs {
+    for p in pairs {
+        let file = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for item in read_jsonl(p)? {
             let lang = item["lang"].as_str().unwrap_or("ar").to_string();
             let (a, b) = (&item["a"], &item["b"]);
@@ -728,9 +735,13 @@ pub fn dedup(
             );
             let actual = item["same_story"].as_bool().unwrap_or(false);
             let id = item["id"].as_str().unwrap_or("?").to_string();
+            let kind = item["kind"].as_str().unwrap_or("?");
+            let tally = report.kinds.entry(format!("{file} {kind}")).or_default();
+            tally.0 += usize::from(same == actual);
+            tally.1 += 1;
             report
                 .fixtures
-                .entry(lang)
+                .entry(format!("{file} [{lang}]"))
                 .or_default()
                 .add(same, actual, 1.0, &id, || {
                     format!("{sim:?} {}", item["kind"])
@@ -810,7 +821,7 @@ pub fn feature_table(report: &DedupReport) -> String {
                 sim.words,
                 sim.lead_words,
                 sim.title_in_lead,
-                u8::from(sim.lead_numbers_differ),
+                u8::from(sim.lead_facts_differ),
                 crate::dedup::story_score(*sim),
             ));
         }
@@ -1019,8 +1030,16 @@ fn labelled_set(
 
 impl std::fmt::Display for DedupReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (lang, c) in &self.fixtures {
-            writeln!(f, "adversarial fixtures [{lang}]: {c}")?;
+        for (set, c) in &self.fixtures {
+            writeln!(f, "pairs {set}: {c}")?;
+        }
+        if !self.kinds.is_empty() {
+            let kinds: Vec<String> = self
+                .kinds
+                .iter()
+                .map(|(k, (right, all))| format!("{k} {right}/{all}"))
+                .collect();
+            writeln!(f, "pairs judged right, by kind: {}", kinds.join(" | "))?;
         }
         for set in &self.saudinewsnet {
             let name = &set.name;
