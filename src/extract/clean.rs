@@ -327,6 +327,10 @@ const RELATED: &[&str] = &[
     "a lire egalement",
     "voir aussi",
     "sur le meme sujet",
+    "read next",
+    "up next",
+    "more on this story",
+    "related coverage",
     "الاكثر قراءه",
     "الاكثر مشاهده",
     "الاكثر تداولا",
@@ -363,6 +367,10 @@ const DATELINE_META: &[&str] = &[
     "updated",
     "last updated",
     "publie le",
+    "publie aujourd",
+    "publie hier",
+    "temps de lecture",
+    "reading time",
     "mis a jour",
     "كتب:",
     "بقلم",
@@ -549,6 +557,17 @@ fn date_line(t: &str) -> bool {
 
 /// Latin bylines, only on very short lines ("By Jane Doe", "Par Jean Dupont").
 const BYLINE_LATIN: &[&str] = &["by ", "par "];
+/// Wire sign-offs and newsroom lines after the story ("Reporting by X; Editing by Y").
+const TRAILERS: &[&str] = &[
+    "reporting by",
+    "additional reporting by",
+    "writing by",
+    "editing by",
+    "compiled by",
+    "our standards",
+    "edite par",
+    "avec afp",
+];
 /// Share and follow widgets.
 const SHARE: &[&str] = &[
     "شارك",
@@ -663,6 +682,10 @@ fn starts_with_any(normalized: &str, markers: &[&str]) -> bool {
 fn mostly_links(node: NodeRef) -> bool {
     let count = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
     let all = count(&node.text());
+    if node.is("a") {
+        // A link is all link (`select` looks at descendants only).
+        return all > 0;
+    }
     let links: usize = dom_query::Selection::from(node)
         .select("a")
         .iter()
@@ -794,6 +817,7 @@ pub fn clean(doc: &Document, title: Option<&str>) {
         let remove = (starts_with_any(t, RELATED) && n <= 80)
             || (starts_with_any(t, SHARE) && n <= 15)
             || (starts_with_any(t, TAGS) && n <= 40)
+            || (starts_with_any(t, TRAILERS) && n <= 40)
             || (NEWSLETTER.iter().any(|m| t.contains(m)) && n <= 40)
             || (AD_LABELS.contains(&t) || (n <= 3 && starts_with_any(t, AD_LABELS)))
             || (starts_with_any(t, COMMENTS) && n <= 6)
@@ -813,7 +837,16 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             // or as a run of short items: remove them up to the next real paragraph.
             let has_links = !dom_query::Selection::from(node).select("a").is_empty();
             if starts_with_any(t, RELATED) && n <= 6 && !has_links {
-                let mut next = node.next_element_sibling();
+                // The heading may sit alone in a wrapper (`<p><strong>اقرأ أيضا</strong></p>`,
+                // as the extractor leaves it): the list follows the wrapper.
+                let mut anchor = node.clone();
+                while anchor.next_element_sibling().is_none()
+                    && let Some(parent) = anchor.parent()
+                    && text::normalize(parent.text().trim()) == text::normalize(raw.trim())
+                {
+                    anchor = parent;
+                }
+                let mut next = anchor.next_element_sibling();
                 while let Some(sib) = next {
                     let st = text::normalize(sib.text().trim());
                     let list_of_links = sib.is("ul, ol") && mostly_links(sib);
@@ -891,6 +924,35 @@ mod tests {
             t,
             "طرابلس- المنشر الإخباري\n\nعقدت اللجنة العسكرية المشتركة اجتماعها في سرت.\n\nتفاصيل الاجتماع\n\nوناقش الاجتماع إخراج المرتزقة، وفق البيان.\n\n«نلتزم بوقف إطلاق النار»\n\nالبند الأول\n\nالبند الثاني"
         );
+    }
+
+    #[test]
+    fn related_links_go_whatever_wraps_their_heading_and_wire_sign_offs_go() {
+        let story =
+            "<p>عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد.</p>";
+        for html in [
+            // The heading alone in a paragraph, the list after it.
+            format!(
+                "<body><div>{story}<div><p><strong>اقرأ أيضاً</strong></p><ul><li><a href=\"/a\">خبر آخر عن الكفرة</a></li><li><a href=\"/b\">خبر ثالث</a></li></ul></div>{story}</div></body>"
+            ),
+            // A label and one link in one block.
+            format!(
+                "<body><div>{story}<section><span>Lire aussi |</span> <a href=\"/a\">خبر آخر عن الكفرة</a></section>{story}</div></body>"
+            ),
+            format!(
+                "<body><div>{story}<p><span>Lire aussi |</span> <a href=\"/a\">خبر آخر عن الكفرة</a></p>{story}</div></body>"
+            ),
+            format!(
+                "<body><div>{story}<h2>Read Next</h2><ul><li><a href=\"/a\">خبر آخر عن الكفرة</a></li></ul>{story}<p>Reporting by Ahmed Elumami in Tripoli; Editing by Alex Richardson</p></div></body>"
+            ),
+        ] {
+            let t = cleaned(&html, None);
+            assert!(
+                !t.contains("خبر آخر") && !t.contains("Reporting"),
+                "{html}\n=> {t}"
+            );
+            assert_eq!(t.matches("عقدت اللجنة").count(), 2, "{t}");
+        }
     }
 
     #[test]
