@@ -839,7 +839,7 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             if starts_with_any(t, RELATED) && n <= 6 && !has_links {
                 // The heading may sit alone in a wrapper (`<p><strong>اقرأ أيضا</strong></p>`,
                 // as the extractor leaves it): the list follows the wrapper.
-                let mut anchor = node.clone();
+                let mut anchor = node;
                 while anchor.next_element_sibling().is_none()
                     && let Some(parent) = anchor.parent()
                     && text::normalize(parent.text().trim()) == text::normalize(raw.trim())
