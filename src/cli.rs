@@ -173,7 +173,11 @@ pub enum EvalCommand {
         /// Labelled pairs written for marsad (JSON Lines); repeat for several files.
         #[arg(
             long,
-            default_values = ["fixtures/dedup/pairs.jsonl", "fixtures/dedup/heldout-pairs.jsonl"]
+            default_values = [
+                "fixtures/dedup/pairs.jsonl",
+                "fixtures/dedup/heldout-pairs.jsonl",
+                "fixtures/dedup/heldout-pairs-r2.jsonl"
+            ]
         )]
         pairs: Vec<PathBuf>,
         /// SemEval-2022 task 8 CSV.

@@ -379,9 +379,6 @@ const DATELINE_META: &[&str] = &[
 /// "الأحد 29 نوفمبر 2026 - 10:30 ص", "mardi 19 novembre 2019 à 10h48", "2 hours ago"):
 /// months, weekdays, AM/PM, time zones, "ago".
 const CALENDAR_WORDS: &[&str] = &[
-    "18 Nov 2019, 19:09",
-    "الأحد 29 نوفمبر 2026 - 10:30 ص",
-    "mardi 19 novembre 2019 à 10h48",
     "jan",
     "january",
     "feb",
@@ -513,7 +510,13 @@ const DATE_FILLER: &[&str] = &[
     "ساعه",
     "ساعات",
     "دقيقه",
-    "دقائق",
+    "دقايق",
+    // Reading time beside the date ("4 دقائق للقراءة", "3 min read", "5 minutes de lecture").
+    "read",
+    "للقراءه",
+    "قراءه",
+    "de",
+    "lecture",
 ];
 
 /// Whether a short line is only a date and/or a time: numbers, calendar words
@@ -553,6 +556,14 @@ fn date_line(t: &str) -> bool {
         || between_digits(b'-') >= 2
         || between_digits(b'.') >= 2;
     any_digit && (calendar || time) && n <= 12
+}
+
+/// A breadcrumb trail: "Accueil > Libye > …", "Home / World / Africa", "الرئيسية » أخبار ليبيا".
+fn breadcrumb(t: &str) -> bool {
+    ["accueil", "home", "الرئيسيه"].iter().any(|h| {
+        t.strip_prefix(h)
+            .is_some_and(|rest| rest.trim_start().starts_with(['>', '»', '/', '›', '|']))
+    })
 }
 
 /// Latin bylines, only on very short lines ("By Jane Doe", "Par Jean Dupont").
@@ -634,9 +645,10 @@ const TAGS: &[&str] = &[
     "كلمات مفتاحيه",
     "الكلمات المفتاحيه",
     "tags",
+    "topics",
+    "sujets",
     "mots-cles",
     "mots cles",
-    "mots clés",
 ];
 /// Newsletter and subscription boxes.
 const NEWSLETTER: &[&str] = &[
@@ -645,6 +657,9 @@ const NEWSLETTER: &[&str] = &[
     "اشترك الان",
     "newsletter",
     "subscribe",
+    "in your inbox",
+    "sign up for our",
+    "dans votre boite",
     "abonnez-vous",
     "inscrivez-vous",
 ];
@@ -818,6 +833,9 @@ pub fn clean(doc: &Document, title: Option<&str>) {
             || (starts_with_any(t, SHARE) && n <= 15)
             || (starts_with_any(t, TAGS) && n <= 40)
             || (starts_with_any(t, TRAILERS) && n <= 40)
+            // "© 2026 AFP", "Copyright 2026 ..."; breadcrumbs ("Accueil > Libye > ...").
+            || (n <= 12 && (raw.trim_start().starts_with('©') || t.starts_with("copyright")))
+            || (n <= 25 && breadcrumb(t))
             || (NEWSLETTER.iter().any(|m| t.contains(m)) && n <= 40)
             || (AD_LABELS.contains(&t) || (n <= 3 && starts_with_any(t, AD_LABELS)))
             || (starts_with_any(t, COMMENTS) && n <= 6)
@@ -953,6 +971,53 @@ mod tests {
             );
             assert_eq!(t.matches("عقدت اللجنة").count(), 2, "{t}");
         }
+    }
+
+    #[test]
+    fn every_marker_is_written_normalised() {
+        // Lines are normalised before they are compared: a marker written
+        // otherwise ("دقائق" for "دقايق", "clés") would never match.
+        for list in [
+            RELATED,
+            DATELINE_META,
+            CALENDAR_WORDS,
+            DATE_FILLER,
+            TRAILERS,
+            SHARE,
+            SOCIAL,
+            TAGS,
+            NEWSLETTER,
+            AD_LABELS,
+            COMMENTS,
+        ] {
+            for m in list {
+                assert_eq!(text::normalize(m), *m, "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn copyright_breadcrumb_and_reading_time_lines_go() {
+        let story =
+            "<p>عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد.</p>";
+        let t = cleaned(
+            &format!(
+                "<body><div><p>Accueil &gt; Libye &gt; Le désarmement des groupes armés</p><p>12 مارس 2025 - 09:15 4 دقائق للقراءة</p>\
+                 <p>Jul 8, 2024 3 min read</p>{story}<p>© 2026 AFP</p><p>Topics: Security Kidnapping Zawiya</p>\
+                 <p>Get Libya's security news in your inbox. Sign up for our free daily briefing.</p></div></body>"
+            ),
+            None,
+        );
+        assert_eq!(
+            t,
+            "عقدت اللجنة العسكرية المشتركة اجتماعها في سرت لبحث إخراج المرتزقة من البلاد."
+        );
+        // A sentence that happens to start like a breadcrumb stays.
+        let kept = cleaned(
+            "<body><p>Home to two million people, Tripoli has seen clashes between armed groups for years.</p></body>",
+            None,
+        );
+        assert!(kept.starts_with("Home to"), "{kept}");
     }
 
     #[test]

@@ -196,6 +196,22 @@ fn element_end(lower: &str, at: usize, name: &str) -> Option<usize> {
     None
 }
 
+/// Bytes of text (outside tags, white space aside) in a stretch of HTML: a
+/// cheap measure of how much of a page a block holds.
+fn text_bytes(html: &str) -> usize {
+    let mut in_tag = false;
+    let mut n = 0;
+    for b in html.bytes() {
+        match b {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            _ if !in_tag && !b.is_ascii_whitespace() => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
 /// `<p` tags in a stretch of lower-cased HTML.
 fn paragraph_tags(lower: &str) -> usize {
     lower
@@ -208,13 +224,15 @@ fn paragraph_tags(lower: &str) -> usize {
 /// JSON-LD, which holds metadata), `<style>`, `<svg>` and comments, and the
 /// site's `<nav>`, `<footer>`, `<aside>` and `<form>` blocks, unless one of
 /// them holds most of the page's paragraphs (markup that lies: the story in
-/// an `<aside>`, or a whole ASP.NET page inside its `<form>`).
+/// an `<aside>`), or, for a `<form>`, most of its text (a whole ASP.NET page
+/// lives inside its `<form>`, its story often in `<span>`s and `<br>`s).
 ///
 /// With `blocks = false` (a site rule will pick the body, and its selectors
 /// may point anywhere) only scripts, styles, SVG and comments go.
 fn strip_heavy(html: &str, blocks: bool) -> std::borrow::Cow<'_, str> {
     let lower = html.to_ascii_lowercase();
     let page_paragraphs = paragraph_tags(&lower);
+    let mut page_text = None;
     const BLOCKS: [&str; 4] = ["nav", "footer", "aside", "form"];
     // Per block name: no cut before this offset. Set past a block that is
     // kept (so its nested namesakes are not scanned again) and to the end
@@ -252,7 +270,10 @@ fn strip_heavy(html: &str, blocks: bool) -> std::borrow::Cow<'_, str> {
                 }
                 Some(e) => {
                     let inside = paragraph_tags(&lower[at..e]);
-                    if inside >= 3 && inside * 2 > page_paragraphs {
+                    let holds_the_page = BLOCKS[k] == "form"
+                        && text_bytes(&lower[at..e]) * 2
+                            > *page_text.get_or_insert_with(|| text_bytes(&lower));
+                    if (inside >= 3 && inside * 2 > page_paragraphs) || holds_the_page {
                         resume[k] = e;
                         None
                     } else {
@@ -754,6 +775,14 @@ mod tests {
         ));
         assert_eq!(form.text.matches("Paragraph").count(), 5, "{}", form.text);
         assert!(!form.text.contains("Search the site"), "{}", form.text);
+        // The same with the story in <span>s and <br>s, no <p> anywhere.
+        let spans: String = (1..=5)
+            .map(|i| format!("<span>Paragraph {i}: the joint military commission met in Sirte to discuss the withdrawal of foreign fighters and the reopening of the coastal road.</span><br /><br />"))
+            .collect();
+        let form = page(&format!(
+            "<html><body><form id=\"aspnetForm\"><table><tr><td><a href=\"/\">Home</a></td></tr><tr><td><div id=\"ctl00_lblBody\">{spans}</div></td></tr></table></form></body></html>"
+        ));
+        assert_eq!(form.text.matches("Paragraph").count(), 5, "{}", form.text);
     }
 
     #[test]

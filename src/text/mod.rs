@@ -109,6 +109,9 @@ fn strip_tags(html: &str, blocks: bool) -> String {
                         .to_ascii_lowercase();
                     if BLOCKS.contains(&name.as_str()) {
                         out.push_str("\n\n");
+                    } else if name == "td" || name == "th" {
+                        // Table cells: "2021 32425 1553", not "2021324251553".
+                        out.push(' ');
                     }
                 } else {
                     out.push(' ');
@@ -270,6 +273,10 @@ mod tests {
             "<p>الفقرة الأولى</p><script>alert('x')</script><p>الفقرة&nbsp;الثانية<br>سطر</p>",
         );
         assert_eq!(t, "الفقرة الأولى\n\nالفقرة الثانية\n\nسطر");
+        let table = html_to_text(
+            "<table><tr><th>السنة</th><th>المعترضون</th></tr><tr><td>2021</td><td>32425</td></tr></table>",
+        );
+        assert_eq!(table, "السنة المعترضون\n\n2021 32425");
     }
 
     #[test]
