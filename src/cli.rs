@@ -176,7 +176,8 @@ pub enum EvalCommand {
             default_values = [
                 "fixtures/dedup/pairs.jsonl",
                 "fixtures/dedup/heldout-pairs.jsonl",
-                "fixtures/dedup/heldout-pairs-r2.jsonl"
+                "fixtures/dedup/heldout-pairs-r2.jsonl",
+                "fixtures/dedup/heldout-pairs-r3.jsonl"
             ]
         )]
         pairs: Vec<PathBuf>,
