@@ -80,7 +80,13 @@ pub async fn serve_only(config: Config, shutdown: CancellationToken) -> Result<(
 async fn schedule(ctx: &Context, publisher: &Publisher, shutdown: &CancellationToken) {
     let mut tasks: JoinSet<SourceReport> = JoinSet::new();
     let mut in_flight: HashSet<String> = HashSet::new();
+    // The near-duplicate index is pruned at start and then hourly.
+    let mut next_prune = 0;
     loop {
+        if now() >= next_prune {
+            pipeline::prune_index(ctx).await;
+            next_prune = now() + 3600;
+        }
         let mut wake_in: i64 = 60;
         match ctx.store.source_states() {
             Ok(states) => {

@@ -539,6 +539,22 @@ pub fn decide(
     dedup::choose_story(&a.fingerprint, source, time, candidates).map(|(story, _)| story)
 }
 
+/// Drops the near-duplicate index rows of articles older than
+/// [`dedup::INDEX_RETENTION_SECS`], off the async threads. Run after each
+/// `poll` pass and hourly by the daemon.
+pub async fn prune_index(ctx: &Context) {
+    let store = ctx.store.clone();
+    let before = now() - dedup::INDEX_RETENTION_SECS;
+    match tokio::task::spawn_blocking(move || store.prune_index(before)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(rows)) => {
+            tracing::info!(rows, "dropped near-duplicate index rows older than 30 days")
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not prune the near-duplicate index"),
+        Err(e) => tracing::warn!(error = %e, "the index pruning task failed"),
+    }
+}
+
 /// Polls one source now and stores the outcome.
 pub async fn poll_source(ctx: &Context, source: &Source) -> SourceReport {
     use tracing::Instrument;
@@ -762,11 +778,7 @@ pub async fn poll_sources(
             Err(e) => tracing::error!(error = %e, "a poll task failed"),
         }
     }
-    match ctx.store.prune_index(now() - dedup::INDEX_RETENTION_SECS) {
-        Ok(0) => {}
-        Ok(rows) => tracing::info!(rows, "dropped near-duplicate index rows older than 30 days"),
-        Err(e) => tracing::warn!(error = %e, "could not prune the near-duplicate index"),
-    }
+    prune_index(ctx).await;
     Ok(reports.into_iter().flatten().collect())
 }
 

@@ -747,17 +747,29 @@ impl Store {
     /// Drops the LSH rows of articles both dated and fetched before `before`
     /// (Unix seconds), so the near-duplicate index holds recent articles only
     /// and stops growing with the archive. The articles themselves, and exact
-    /// duplicate detection, are untouched. Returns how many rows went. The cost
-    /// is that of the rows dropped, not of the archive: old articles are found
-    /// by id, which grows with time.
+    /// duplicate detection, are untouched. Returns how many rows went. Old
+    /// articles are found by id, which grows with time, and rows go in
+    /// batches of 10,000 (one short transaction each), so a first run over a
+    /// large backlog never holds the database for long.
     pub fn prune_index(&self, before: i64) -> Result<usize, StoreError> {
-        let conn = self.lock();
-        conn.execute(
-            "DELETE FROM lsh WHERE time < ?1 AND article_id <=
-               (SELECT id FROM articles WHERE fetched < ?1 ORDER BY id DESC LIMIT 1)",
-            [before],
-        )
-        .map_err(|e| self.err(e))
+        let mut total = 0;
+        loop {
+            let conn = self.lock();
+            let n = conn
+                .execute(
+                    "DELETE FROM lsh WHERE rowid IN (
+                       SELECT rowid FROM lsh WHERE time < ?1 AND article_id <=
+                         (SELECT id FROM articles WHERE fetched < ?1 ORDER BY id DESC LIMIT 1)
+                       LIMIT 10000)",
+                    [before],
+                )
+                .map_err(|e| self.err(e))?;
+            drop(conn);
+            total += n;
+            if n < 10_000 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Changes whenever anything published may have changed (for caching the rendered feed):

@@ -566,20 +566,23 @@ impl Topic {
             *parts.entry("title_context".into()).or_default() += 1.0;
         }
         // An excluded subject (sport, history...) named in the headline is what the article is about.
-        let title_excluded = hits[0]
+        let mut in_title: Vec<usize> = hits[0].clone();
+        in_title.sort_unstable();
+        in_title.dedup();
+        let title_exclusion: f64 = in_title
             .iter()
             .map(|&ti| &self.terms[ti])
             .filter(|t| matches!(t.kind, Kind::Exclude(_)))
             .map(|t| t.weight)
-            .sum::<f64>()
-            >= 0.8;
-        // Named in the headline, an excluded subject needs less support below it.
-        let trigger = if title_excluded {
-            EXCLUSION_TRIGGER_TITLE
-        } else {
-            EXCLUSION_TRIGGER
-        };
-        if exclusion >= trigger {
+            .sum();
+        let title_excluded = title_exclusion >= 0.8;
+        // Named in the headline, an excluded subject needs less support below
+        // it, but some: a headline alone ("بالسجن 15 عاما على ...") is not enough.
+        let triggered = exclusion >= EXCLUSION_TRIGGER
+            || (title_excluded
+                && exclusion >= EXCLUSION_TRIGGER_TITLE
+                && exclusion - title_exclusion >= EXCLUSION_BELOW_TITLE);
+        if triggered {
             let penalty = if title_excluded {
                 score.max(exclusion.min(6.0))
             } else {
@@ -645,8 +648,10 @@ impl Topic {
 
 /// Weighted exclusion hits from which an article counts as being about an excluded subject.
 const EXCLUSION_TRIGGER: f64 = 1.5;
-/// The same, when the headline itself names an excluded subject.
+/// The same, when the headline itself names an excluded subject...
 const EXCLUSION_TRIGGER_TITLE: f64 = 1.0;
+/// ...of which at least this much below the headline.
+const EXCLUSION_BELOW_TITLE: f64 = 0.25;
 /// Words per chunk when a paragraph is too long to be one.
 const CHUNK_WORDS: usize = 70;
 /// Most the body (after the lead) contributes: length alone must not make an article relevant.

@@ -44,6 +44,28 @@ fn a_passing_mention_does_not_carry_an_article() {
 }
 
 #[test]
+fn retrospectives_are_excluded_but_a_sentence_of_years_is_not_one() {
+    let t = topic();
+    let retro = t.assess(
+        "40 عاما على الغارات الأمريكية على طرابلس وبنغازي",
+        "في ليلة الخامس عشر من أبريل 1986 استيقظ سكان طرابلس وبنغازي على دوي انفجارات عنيفة، إذ نفذت طائرات أمريكية غارات على ثكنة باب العزيزية ومطار طرابلس وقاعدة بنينا الجوية، ويستعيد مؤرخون تلك الليلة.",
+        Some("ar"),
+        Focus::General,
+        Force::Auto,
+    );
+    assert!(!retro.relevant, "{retro:#?}");
+    // The headline's "15 عاما على" is a prison term, and nothing below speaks of history.
+    let verdict = t.assess(
+        "الحكم بالسجن 15 عاما على قيادي في ميليشيا مسلحة بطرابلس",
+        "أصدرت محكمة جنايات طرابلس حكما بالسجن خمسة عشر عاما على قيادي في ميليشيا مسلحة بعد إدانته بالخطف والاتجار بالأسلحة في العاصمة الليبية، وفق مكتب النائب العام.",
+        Some("ar"),
+        Focus::General,
+        Force::Auto,
+    );
+    assert!(verdict.relevant, "{verdict:#?}");
+}
+
+#[test]
 fn lebanese_tripoli_is_not_libya() {
     let title = "اشتباكات مسلحة في طرابلس بين باب التبانة وجبل محسن";
     let body = "اندلعت اشتباكات مسلحة في مدينة طرابلس شمال لبنان بين مسلحين من باب التبانة وجبل محسن، وانتشر الجيش اللبناني في المنطقة.";

@@ -328,7 +328,6 @@ const RELATED: &[&str] = &[
     "voir aussi",
     "sur le meme sujet",
     "read next",
-    "up next",
     "more on this story",
     "related coverage",
     "الاكثر قراءه",
@@ -645,8 +644,9 @@ const TAGS: &[&str] = &[
     "كلمات مفتاحيه",
     "الكلمات المفتاحيه",
     "tags",
-    "topics",
-    "sujets",
+    "topics:",
+    "sujets :",
+    "sujets:",
     "mots-cles",
     "mots cles",
 ];
@@ -860,7 +860,8 @@ pub fn clean(doc: &Document, title: Option<&str>) {
                 let mut anchor = node;
                 while anchor.next_element_sibling().is_none()
                     && let Some(parent) = anchor.parent()
-                    && text::normalize(parent.text().trim()) == text::normalize(raw.trim())
+                    && text_within(&parent, raw.len() + 64)
+                        .is_some_and(|pt| text::normalize(pt.trim()) == text::normalize(raw.trim()))
                 {
                     anchor = parent;
                 }

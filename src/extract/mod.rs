@@ -196,18 +196,34 @@ fn element_end(lower: &str, at: usize, name: &str) -> Option<usize> {
     None
 }
 
-/// Bytes of text (outside tags, white space aside) in a stretch of HTML: a
-/// cheap measure of how much of a page a block holds.
-fn text_bytes(html: &str) -> usize {
-    let mut in_tag = false;
+/// Bytes of text (outside tags, white space aside) in a stretch of
+/// lower-cased HTML, the contents of `<script>`, `<style>`, `<noscript>` and
+/// `<select>` left out: a cheap measure of how much of a page a block holds.
+fn text_bytes(lower: &str) -> usize {
+    const SKIPPED: [&str; 4] = ["script", "style", "noscript", "select"];
+    let bytes = lower.as_bytes();
     let mut n = 0;
-    for b in html.bytes() {
-        match b {
-            b'<' => in_tag = true,
-            b'>' => in_tag = false,
-            _ if !in_tag && !b.is_ascii_whitespace() => n += 1,
-            _ => {}
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let rest = &lower[i + 1..];
+            let skipped = SKIPPED.iter().find(|name| {
+                rest.starts_with(**name)
+                    && !rest[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            });
+            i = match skipped.and_then(|name| rest.find(&format!("</{name}"))) {
+                Some(close) => i + 1 + close,
+                None => match rest.find('>') {
+                    Some(gt) => i + 1 + gt + 1,
+                    None => bytes.len(),
+                },
+            };
+            continue;
         }
+        if !bytes[i].is_ascii_whitespace() {
+            n += 1;
+        }
+        i += 1;
     }
     n
 }
@@ -465,21 +481,42 @@ const LEAD_WORDS: usize = 150;
 /// too few to judge.
 pub fn headline_support(ex: &Extracted, headline: &str, lang: Option<&str>) -> Option<f64> {
     let lang = ex.meta.lang.as_deref().or(lang);
-    let mut head = text::content_stems(text::strip_outlet_suffix(headline), lang, false);
-    // Scripts written without spaces (Chinese, Japanese) have no words to compare here.
-    head.retain(|w| {
-        w.chars().all(|c| {
+    // Each headline word with its variants (بطرابلس may meet طرابلس).
+    let stemmer = text::Stemmer::new(lang);
+    let normalized = text::normalize(text::strip_outlet_suffix(headline));
+    let mut head: Vec<Vec<String>> = Vec::new();
+    for t in text::tokens(&normalized) {
+        let stem = stemmer.stem(t);
+        // Figures and function words say nothing; scripts written without
+        // spaces (Chinese, Japanese) have no words to compare here.
+        let latin_or_arabic = t.chars().all(|c| {
             text::is_arabic(c)
                 || c.is_ascii_alphanumeric()
                 || ('\u{00C0}'..='\u{024F}').contains(&c)
-        })
-    });
+        });
+        if t.chars().all(|c| c.is_ascii_digit())
+            || !text::is_content_word(t, &stem)
+            || !latin_or_arabic
+        {
+            continue;
+        }
+        let mut forms = vec![stem];
+        if t.chars().next().is_some_and(text::is_arabic) {
+            forms.extend(text::stem_variants(t));
+        }
+        if !head.iter().any(|f| f[0] == forms[0]) {
+            head.push(forms);
+        }
+    }
     if head.len() < 3 {
         return None;
     }
     let share = |other: &str| {
         let words = text::content_stems(other, lang, true);
-        head.iter().filter(|w| words.contains(*w)).count() as f64 / head.len() as f64
+        head.iter()
+            .filter(|forms| forms.iter().any(|f| words.contains(f)))
+            .count() as f64
+            / head.len() as f64
     };
     let lead: String = ex
         .text
