@@ -968,6 +968,22 @@ mod tests {
         );
     }
 
+    /// A fixture pair (`lang`, `a` and `b` with `title` and `body`) judged as if
+    /// its two sides came from two outlets, two hours apart.
+    fn judged_across_outlets(pair: &serde_json::Value) -> (bool, Similarity) {
+        let side = |s: &serde_json::Value| {
+            fingerprint(
+                s["title"].as_str().unwrap_or(""),
+                s["body"].as_str().unwrap_or(""),
+                pair["lang"].as_str(),
+            )
+        };
+        let (a, b) = (side(&pair["a"]), side(&pair["b"]));
+        let sim = similarity(a.parts(), b.parts());
+        let same = same_story(sim, (a.shingles.len(), b.shingles.len()), false, 2.0);
+        (same, sim)
+    }
+
     #[test]
     fn same_subject_stories_stay_apart_even_from_different_outlets() {
         // Our adversarial pairs come with both sides of a same-subject pair
@@ -977,17 +993,7 @@ mod tests {
         let mut wrong = Vec::new();
         for line in include_str!("../fixtures/dedup/pairs.jsonl").lines() {
             let pair: serde_json::Value = serde_json::from_str(line).expect("fixture json");
-            let lang = pair["lang"].as_str();
-            let side = |s: &serde_json::Value| {
-                fingerprint(
-                    s["title"].as_str().unwrap_or(""),
-                    s["body"].as_str().unwrap_or(""),
-                    lang,
-                )
-            };
-            let (a, b) = (side(&pair["a"]), side(&pair["b"]));
-            let sim = similarity(a.parts(), b.parts());
-            let same = same_story(sim, (a.shingles.len(), b.shingles.len()), false, 2.0);
+            let (same, sim) = judged_across_outlets(&pair);
             if same != pair["same_story"].as_bool().unwrap_or(false) {
                 wrong.push(format!(
                     "{}: score {:.2}, {sim:?}",
@@ -1029,17 +1035,7 @@ mod tests {
             let mut wrong = Vec::new();
             for line in file.lines() {
                 let pair: serde_json::Value = serde_json::from_str(line).expect("fixture json");
-                let lang = pair["lang"].as_str();
-                let side = |s: &serde_json::Value| {
-                    fingerprint(
-                        s["title"].as_str().unwrap_or(""),
-                        s["body"].as_str().unwrap_or(""),
-                        lang,
-                    )
-                };
-                let (a, b) = (side(&pair["a"]), side(&pair["b"]));
-                let sim = similarity(a.parts(), b.parts());
-                let same = same_story(sim, (a.shingles.len(), b.shingles.len()), false, 2.0);
+                let (same, _) = judged_across_outlets(&pair);
                 let actual = pair["same_story"].as_bool().unwrap_or(false);
                 if !actual {
                     different += 1;

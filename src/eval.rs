@@ -1380,19 +1380,19 @@ pub fn extraction(dir: &Path, dump: Option<&Path>) -> std::io::Result<ExtractRep
             .as_ref()
             .map(|e| e.text.clone())
             .unwrap_or_default();
+        // The truth's headline, else the page's own.
+        let headline = case
+            .title
+            .clone()
+            .or_else(|| extracted.as_ref().and_then(|e| e.meta.title.clone()))
+            .unwrap_or_default();
         // Every page here is a real article: the gate should keep it.
-        if let Some(ex) = &extracted {
-            let headline = case.title.as_deref().or(ex.meta.title.as_deref());
-            if let Err(reason) = crate::extract::gate(ex, "", headline.unwrap_or(""), None) {
-                report.refused.push((case.id.clone(), reason));
-            }
+        if let Some(ex) = &extracted
+            && let Err(reason) = crate::extract::gate(ex, "", &headline, None)
+        {
+            report.refused.push((case.id.clone(), reason));
         }
-        headlines.push(
-            case.title
-                .clone()
-                .or_else(|| extracted.as_ref().and_then(|e| e.meta.title.clone()))
-                .unwrap_or_default(),
-        );
+        headlines.push(headline);
         pages.push(extracted);
         runs.sort_by(f64::total_cmp);
         let secs = runs[1];

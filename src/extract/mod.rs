@@ -481,30 +481,16 @@ const LEAD_WORDS: usize = 150;
 /// too few to judge.
 pub fn headline_support(ex: &Extracted, headline: &str, lang: Option<&str>) -> Option<f64> {
     let lang = ex.meta.lang.as_deref().or(lang);
-    // Each headline word with its variants (بطرابلس may meet طرابلس).
-    let stemmer = text::Stemmer::new(lang);
-    let normalized = text::normalize(text::strip_outlet_suffix(headline));
+    // Each headline word with its variants (بطرابلس may meet طرابلس). Scripts
+    // written without spaces (Chinese, Japanese) have no words to compare here.
     let mut head: Vec<Vec<String>> = Vec::new();
-    for t in text::tokens(&normalized) {
-        let stem = stemmer.stem(t);
-        // Figures and function words say nothing; scripts written without
-        // spaces (Chinese, Japanese) have no words to compare here.
-        let latin_or_arabic = t.chars().all(|c| {
+    for forms in text::content_forms(text::strip_outlet_suffix(headline), lang) {
+        let latin_or_arabic = forms[0].chars().all(|c| {
             text::is_arabic(c)
                 || c.is_ascii_alphanumeric()
                 || ('\u{00C0}'..='\u{024F}').contains(&c)
         });
-        if t.chars().all(|c| c.is_ascii_digit())
-            || !text::is_content_word(t, &stem)
-            || !latin_or_arabic
-        {
-            continue;
-        }
-        let mut forms = vec![stem];
-        if t.chars().next().is_some_and(text::is_arabic) {
-            forms.extend(text::stem_variants(t));
-        }
-        if !head.iter().any(|f| f[0] == forms[0]) {
+        if latin_or_arabic && !head.iter().any(|f| f[0] == forms[0]) {
             head.push(forms);
         }
     }

@@ -148,29 +148,42 @@ pub fn is_content_word(token: &str, stem: &str) -> bool {
     token.chars().nth(1).is_some() && !is_stopword(token) && !is_stopword(stem)
 }
 
+/// A text's content words in order, figures left out, each as its forms:
+/// its stem first, then, for an Arabic word, its stem without a one-letter
+/// proclitic ([`stem_variants`]: `بنائب` gives `نايب` too).
+pub fn content_forms(text: &str, lang: Option<&str>) -> Vec<Vec<String>> {
+    let stemmer = Stemmer::new(lang);
+    let normalized = normalize(text);
+    tokens(&normalized)
+        .filter(|t| !t.chars().all(|c| c.is_ascii_digit()))
+        .filter_map(|t| {
+            let stem = stemmer.stem(t);
+            if !is_content_word(t, &stem) {
+                return None;
+            }
+            let mut forms = vec![stem];
+            if t.chars().next().is_some_and(is_arabic) {
+                forms.extend(stem_variants(t));
+            }
+            Some(forms)
+        })
+        .collect()
+}
+
 /// The distinct stems of a text's content words, figures left out: what two
-/// texts must share to be about the same thing. With `variants`, an Arabic
-/// word also gives its stem without a one-letter proclitic ([`stem_variants`]:
-/// `بنائب` gives `نايب` too), for the side that is searched.
+/// texts must share to be about the same thing. With `variants`, every form
+/// of [`content_forms`] is in, for the side that is searched.
 pub fn content_stems(
     text: &str,
     lang: Option<&str>,
     variants: bool,
 ) -> std::collections::HashSet<String> {
-    let stemmer = Stemmer::new(lang);
-    let normalized = normalize(text);
-    let mut out = std::collections::HashSet::new();
-    for t in tokens(&normalized).filter(|t| !t.chars().all(|c| c.is_ascii_digit())) {
-        let stem = stemmer.stem(t);
-        if !is_content_word(t, &stem) {
-            continue;
-        }
-        if variants && t.chars().next().is_some_and(is_arabic) {
-            out.extend(stem_variants(t));
-        }
-        out.insert(stem);
+    let forms = content_forms(text, lang).into_iter();
+    if variants {
+        forms.flatten().collect()
+    } else {
+        forms.filter_map(|f| f.into_iter().next()).collect()
     }
-    out
 }
 
 /// Collapses runs of white space (including no-break spaces) to one space and trims.
